@@ -1,0 +1,3 @@
+"""xmargin: cross-margin trading of crypto perpetuals, spot margin and stablecoins."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,118 @@
+"""The account snapshot every margin model reads: balances, positions, loans, prices, orders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from xmargin.core.errors import DataError
+from xmargin.model.numbers import ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSnapshot:
+    """A derivatives position: signed size in base units, average entry and current mark."""
+
+    instrument: str
+    size: Decimal
+    entry_price: Decimal
+    mark_price: Decimal
+    leverage: Decimal | None = None
+
+    @property
+    def notional(self) -> Decimal:
+        return abs(self.size) * self.mark_price
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        return self.size * (self.mark_price - self.entry_price)
+
+
+@dataclass(frozen=True, slots=True)
+class LoanSnapshot:
+    """An outstanding margin loan of one asset."""
+
+    asset: str
+    principal: Decimal
+    interest: Decimal = ZERO
+
+    @property
+    def liability(self) -> Decimal:
+        return self.principal + self.interest
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSnapshot:
+    """A resting order: signed quantity (positive buys) at a limit price."""
+
+    instrument: str
+    quantity: Decimal
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshot:
+    """Everything a margin model needs to know about one account at one instant.
+
+    ``balances`` are signed amounts per asset (a negative balance is a borrow on venues
+    that work that way, such as FTX); ``prices`` value each non-quote asset in the
+    model's quote currency.
+    """
+
+    balances: Mapping[str, Decimal] = field(default_factory=dict)
+    positions: tuple[PositionSnapshot, ...] = ()
+    loans: tuple[LoanSnapshot, ...] = ()
+    prices: Mapping[str, Decimal] = field(default_factory=dict)
+    orders: tuple[OrderSnapshot, ...] = ()
+
+    def balance(self, asset: str) -> Decimal:
+        return self.balances.get(asset, ZERO)
+
+    def price_of(self, asset: str, quote: str) -> Decimal:
+        """Return the valuation price of ``asset`` in ``quote`` (1 for the quote itself)."""
+        if asset == quote:
+            return Decimal(1)
+        try:
+            return self.prices[asset]
+        except KeyError:
+            raise DataError(
+                f"no valuation price for {asset} (add {asset} = <price in {quote}> under prices)",
+                field=f"prices.{asset}",
+            ) from None
+
+    def position(self, instrument: str) -> PositionSnapshot | None:
+        for position in self.positions:
+            if position.instrument == instrument:
+                return position
+        return None
+
+    def loan(self, asset: str) -> LoanSnapshot | None:
+        for loan in self.loans:
+            if loan.asset == asset:
+                return loan
+        return None
+
+    def with_mark(self, instrument: str, mark: Decimal) -> AccountSnapshot:
+        """Return a copy with ``instrument``'s mark (and its resting orders) unchanged but moved."""
+        positions = tuple(
+            replace(p, mark_price=mark) if p.instrument == instrument else p for p in self.positions
+        )
+        return replace(self, positions=positions)
+
+    def with_price(self, asset: str, price: Decimal) -> AccountSnapshot:
+        return replace(self, prices={**self.prices, asset: price})
+
+    def with_balance(self, asset: str, amount: Decimal) -> AccountSnapshot:
+        return replace(self, balances={**self.balances, asset: amount})
+
+    def with_position(self, position: PositionSnapshot) -> AccountSnapshot:
+        """Return a copy where ``position`` replaces (or adds, or removes when flat) its instrument."""
+        others = tuple(p for p in self.positions if p.instrument != position.instrument)
+        kept = (position,) if position.size != 0 else ()
+        return replace(self, positions=others + kept)
+
+    def with_loan(self, loan: LoanSnapshot) -> AccountSnapshot:
+        others = tuple(item for item in self.loans if item.asset != loan.asset)
+        kept = (loan,) if loan.liability != 0 else ()
+        return replace(self, loans=others + kept)

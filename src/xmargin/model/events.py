@@ -1,0 +1,186 @@
+"""Events: immutable facts (past-tense names). State changes only by applying them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xmargin.model.orders import OrderSide, OrderType
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubmitted:
+    ts_event: int
+    account: str
+    client_order_id: str
+    instrument: str
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None
+    strategy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDenied:
+    """The risk engine refused an order before it reached the venue."""
+
+    ts_event: int
+    account: str
+    client_order_id: str
+    instrument: str
+    rule: str
+    reason: str
+    strategy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted:
+    ts_event: int
+    account: str
+    client_order_id: str
+    venue_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected:
+    """The venue refused an order."""
+
+    ts_event: int
+    account: str
+    client_order_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTriggered:
+    ts_event: int
+    account: str
+    client_order_id: str
+    trigger_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderModified:
+    ts_event: int
+    account: str
+    client_order_id: str
+    quantity: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCanceled:
+    ts_event: int
+    account: str
+    client_order_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired:
+    ts_event: int
+    account: str
+    client_order_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled:
+    ts_event: int
+    account: str
+    client_order_id: str
+    instrument: str
+    side: OrderSide
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_asset: str
+    liquidity: str
+    realized_pnl: Decimal
+    strategy: str = ""
+    trade_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FundingSettled:
+    """Funding paid (positive) or received (negative) by one position."""
+
+    ts_event: int
+    account: str
+    instrument: str
+    rate: Decimal
+    mark_price: Decimal
+    position_size: Decimal
+    amount: Decimal
+    asset: str
+
+
+@dataclass(frozen=True, slots=True)
+class InterestCharged:
+    ts_event: int
+    account: str
+    asset: str
+    principal: Decimal
+    hourly_rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LoanBorrowed:
+    ts_event: int
+    account: str
+    asset: str
+    amount: Decimal
+    loan_id: str
+    first_hour_interest: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LoanFailed:
+    ts_event: int
+    account: str
+    asset: str
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRepaid:
+    ts_event: int
+    account: str
+    asset: str
+    interest_paid: Decimal
+    principal_paid: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCompleted:
+    ts_event: int
+    from_account: str
+    to_account: str
+    asset: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidated:
+    """A position (or asset) closed by the venue's liquidation engine."""
+
+    ts_event: int
+    account: str
+    instrument: str
+    size: Decimal
+    price: Decimal
+    fee: Decimal
+    stage: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarginStateChanged:
+    ts_event: int
+    account: str
+    previous: str
+    current: str
+    margin_ratio: Decimal | None

@@ -1,0 +1,34 @@
+"""Plain-data rendering of commands and events: Decimals as strings, nanoseconds as ``ts_ms``."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+
+def to_plain(value: Any) -> Any:
+    """Render a value for JSON: Decimal → str, Enum → value, tuples → lists."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    return value
+
+
+def record_of(message: Any) -> dict[str, Any]:
+    """Return ``{"type": ClassName, "ts_ms": …, field: value…}`` for a dataclass message."""
+    record: dict[str, Any] = {"type": type(message).__name__}
+    ts_event = getattr(message, "ts_event", None)
+    if ts_event is not None:
+        record["ts_ms"] = ts_event // 1_000_000
+    for f in fields(message):
+        if f.name == "ts_event":
+            continue
+        record[f.name] = to_plain(getattr(message, f.name))
+    return record

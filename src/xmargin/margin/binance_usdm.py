@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from xmargin.core.errors import ConfigError
 from xmargin.margin.base import CrossMarginModel, MarginReport, MarginState, RatioKind
+from xmargin.margin.params import ParamReader
 from xmargin.margin.snapshot import AccountSnapshot, PositionSnapshot
 from xmargin.margin.tiers import TierTable, load_packaged_tiers
 from xmargin.model.numbers import ZERO
@@ -45,6 +46,9 @@ class BinanceUsdmCross(CrossMarginModel):
 
     def knows(self, instrument: str) -> bool:
         return instrument in self.tiers
+
+    def knows_asset(self, asset: str) -> bool:
+        return asset == self.quote or self.multi_assets
 
     def table(self, instrument: str) -> TierTable:
         try:
@@ -143,3 +147,24 @@ class BinanceUsdmCross(CrossMarginModel):
 def _settle_of(instrument: str) -> str:
     _, _, settle = instrument.partition(":")
     return settle.split("-")[0] if settle else instrument.split("/")[1]
+
+
+
+def binance_usdm_from_params(reader: ParamReader) -> BinanceUsdmCross:
+    """Build the model from an account file's ``params`` table."""
+    default_leverage, per_symbol = reader.decimal_or_map("leverage", DEFAULT_LEVERAGE)
+    return BinanceUsdmCross(
+        tiers=reader.tiers("tiers_file", default_tiers()),
+        leverage=per_symbol,
+        default_leverage=default_leverage,
+        quote=reader.text("quote", "USDT"),
+        multi_assets=reader.boolean("multi_assets", False),
+        collateral_ratios=reader.decimal_map(
+            "collateral_ratios", strictly_positive=True, maximum=Decimal(1)
+        ),
+        margin_call_ratio=reader.decimal(
+            "margin_call_ratio", Decimal("0.8"), strictly_positive=True, maximum=Decimal(1)
+        ),
+        taker_fee_rate=reader.decimal("taker_fee_rate", Decimal("0.0005"), minimum=ZERO),
+        clearance_fee_rate=reader.decimal("clearance_fee_rate", Decimal("0.005"), minimum=ZERO),
+    )

@@ -108,11 +108,23 @@ class AccountSnapshot:
 
     def with_position(self, position: PositionSnapshot) -> AccountSnapshot:
         """Return a copy where ``position`` replaces (or adds, or removes when flat) its instrument."""
-        others = tuple(p for p in self.positions if p.instrument != position.instrument)
-        kept = (position,) if position.size != 0 else ()
-        return replace(self, positions=others + kept)
+        kept = [position] if position.size != 0 else []
+        positions: list[PositionSnapshot] = []
+        for held in self.positions:
+            if held.instrument == position.instrument:
+                positions.extend(kept)
+                kept = []
+            else:
+                positions.append(held)
+        return replace(self, positions=tuple(positions + kept))
 
     def with_loan(self, loan: LoanSnapshot) -> AccountSnapshot:
-        others = tuple(item for item in self.loans if item.asset != loan.asset)
-        kept = (loan,) if loan.liability != 0 else ()
-        return replace(self, loans=others + kept)
+        kept = [loan] if loan.liability != 0 else []
+        loans: list[LoanSnapshot] = []
+        for held in self.loans:
+            if held.asset == loan.asset:
+                loans.extend(kept)
+                kept = []
+            else:
+                loans.append(held)
+        return replace(self, loans=tuple(loans + kept))

@@ -1,0 +1,40 @@
+# One-command set-up: every target installs uv if missing and builds .venv from uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+RUN := $(UV) run --frozen
+ACCOUNTS := $(sort $(wildcard examples/accounts/*.toml))
+
+.PHONY: setup demo test check lint types contracts bench clean
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
+		|| $(PYTHON) -m pip install --quiet --user uv \
+		|| $(PYTHON) -m pip install --quiet --break-system-packages uv
+	@$(UV) sync --frozen --quiet
+
+demo: setup
+	@for account in $(ACCOUNTS); do $(RUN) xmargin margin "$$account" || exit 1; echo; done
+	$(RUN) xmargin margin examples/accounts/binance_usdm_two_positions.toml \
+		--what-if "sell 50 BTC/USDT:USDT"
+
+test: setup
+	$(RUN) pytest
+
+lint: setup
+	$(RUN) ruff format --check src tests bench
+	$(RUN) ruff check src tests bench
+
+types: setup
+	$(RUN) mypy
+
+contracts: setup
+	$(RUN) lint-imports
+
+check: lint types contracts test
+
+bench: setup
+	@for script in bench/*.py; do echo "== $$script"; $(RUN) python "$$script" || exit 1; done
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,220 @@
+"""Load an account file (TOML or JSON) into a venue margin model and an account snapshot.
+
+Every mistake is reported as one ``ConfigError`` naming the file, the field and the value.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xmargin.core.errors import ConfigError, DataError
+from xmargin.margin.base import CrossMarginModel
+from xmargin.margin.registry import build_model
+from xmargin.margin.snapshot import AccountSnapshot, LoanSnapshot, OrderSnapshot, PositionSnapshot
+from xmargin.model.numbers import NumberError, parse_decimal, parse_non_negative, parse_positive
+
+TOP_LEVEL_KEYS = frozenset(
+    {"venue", "name", "description", "balances", "positions", "loans", "prices", "orders", "params"}
+)
+POSITION_KEYS = frozenset({"instrument", "size", "entry_price", "mark_price", "leverage"})
+LOAN_KEYS = frozenset({"asset", "principal", "interest"})
+ORDER_KEYS = frozenset({"instrument", "side", "quantity", "price"})
+
+
+@dataclass(frozen=True)
+class AccountFile:
+    """A loaded account: where it came from, its model and its snapshot."""
+
+    path: Path
+    name: str
+    model: CrossMarginModel
+    snapshot: AccountSnapshot
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Parse a TOML or JSON file with every number read exactly (as Decimal)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read file: {exc}", where=str(path)) from None
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            document = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        elif suffix == ".toml":
+            document = tomllib.loads(text, parse_float=Decimal)
+        else:
+            raise ConfigError("unsupported file type (use .toml or .json)", where=str(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"malformed TOML: {exc}", where=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"malformed JSON: {exc}", where=str(path)) from None
+    except NumberError as exc:
+        raise ConfigError(str(exc), where=str(path)) from None
+    if not isinstance(document, dict):
+        raise ConfigError("must hold a table/object at the top level", where=str(path))
+    return document
+
+
+def _reject_constant(name: str) -> Decimal:
+    raise NumberError(f"{name} is not a valid amount or price")
+
+
+def load_account_file(path: str | Path) -> AccountFile:
+    """Load and validate an account file."""
+    path = Path(path)
+    document = read_document(path)
+    source = str(path)
+    unknown = sorted(set(document) - TOP_LEVEL_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(TOP_LEVEL_KEYS))})",
+            where=source,
+        )
+    if "venue" not in document:
+        raise ConfigError("missing: name the margin model, e.g. venue = \"binance_usdm_cross\"",
+                          where=f"{source}: venue")
+    params = _table(document, "params", source)
+    model = build_model(document["venue"], params, source=source, base_dir=path.parent)
+    reader = _Fields(source)
+    balances = {
+        reader.asset(asset, "balances", model): reader.number(value, f"balances.{asset}")
+        for asset, value in _table(document, "balances", source).items()
+    }
+    prices = {
+        str(asset): reader.positive(value, f"prices.{asset}")
+        for asset, value in _table(document, "prices", source).items()
+    }
+    positions = tuple(
+        reader.position(item, f"positions[{i}]", model)
+        for i, item in enumerate(_list(document, "positions", source))
+    )
+    loans = tuple(
+        reader.loan(item, f"loans[{i}]", model)
+        for i, item in enumerate(_list(document, "loans", source))
+    )
+    orders = tuple(
+        reader.order(item, f"orders[{i}]", model)
+        for i, item in enumerate(_list(document, "orders", source))
+    )
+    snapshot = AccountSnapshot(balances, positions, loans, prices, orders)
+    _check_prices(snapshot, model, source)
+    name = str(document.get("name") or path.stem)
+    return AccountFile(path, name, model, snapshot)
+
+
+def _check_prices(snapshot: AccountSnapshot, model: CrossMarginModel, source: str) -> None:
+    """Every non-quote asset held or owed needs a valuation price."""
+    held = [a for a, v in snapshot.balances.items() if v != 0]
+    owed = [loan.asset for loan in snapshot.loans]
+    for asset in held + owed:
+        if asset != model.quote and asset not in snapshot.prices:
+            raise ConfigError(
+                f"missing valuation price of {asset} in {model.quote}", where=f"{source}: prices.{asset}"
+            )
+    try:
+        model.assess(snapshot)
+    except DataError as exc:
+        raise ConfigError(str(exc), where=source) from None
+
+
+def _table(document: Mapping[str, Any], key: str, source: str) -> dict[str, Any]:
+    value = document.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"must be a table, got {value!r}", where=f"{source}: {key}")
+    return dict(value)
+
+
+def _list(document: Mapping[str, Any], key: str, source: str) -> list[Mapping[str, Any]]:
+    value = document.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ConfigError(f"must be a list of tables, got {value!r}", where=f"{source}: {key}")
+    return value
+
+
+class _Fields:
+    """Validate the fields of one document, naming ``source: field`` in every error."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, field: str, message: str) -> ConfigError:
+        return ConfigError(message, where=f"{self.source}: {field}")
+
+    def _parse(self, parser: Any, value: object, field: str) -> Decimal:
+        try:
+            return parser(value, what="value")  # type: ignore[no-any-return]
+        except NumberError as exc:
+            raise self.fail(field, str(exc)) from None
+
+    def number(self, value: object, field: str) -> Decimal:
+        return self._parse(parse_decimal, value, field)
+
+    def positive(self, value: object, field: str) -> Decimal:
+        return self._parse(parse_positive, value, field)
+
+    def non_negative(self, value: object, field: str) -> Decimal:
+        return self._parse(parse_non_negative, value, field)
+
+    def asset(self, asset: str, where: str, model: CrossMarginModel) -> str:
+        if not model.knows_asset(asset):
+            raise self.fail(f"{where}.{asset}", f"unknown asset {asset!r} for {model.venue}")
+        return asset
+
+    def required(self, item: Mapping[str, Any], key: str, where: str) -> Any:
+        if key not in item:
+            raise self.fail(f"{where}.{key}", "missing")
+        return item[key]
+
+    def keys(self, item: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+        unknown = sorted(set(item) - allowed)
+        if unknown:
+            raise self.fail(where, f"unknown key(s) {', '.join(unknown)} "
+                                   f"(allowed: {', '.join(sorted(allowed))})")
+
+    def instrument(self, item: Mapping[str, Any], where: str, model: CrossMarginModel) -> str:
+        symbol = self.required(item, "instrument", where)
+        if not isinstance(symbol, str) or not model.knows(symbol):
+            raise self.fail(f"{where}.instrument", f"unknown instrument {symbol!r} for {model.venue}")
+        return symbol
+
+    def position(
+        self, item: Mapping[str, Any], where: str, model: CrossMarginModel
+    ) -> PositionSnapshot:
+        self.keys(item, POSITION_KEYS, where)
+        symbol = self.instrument(item, where, model)
+        leverage = item.get("leverage")
+        return PositionSnapshot(
+            symbol,
+            self.number(self.required(item, "size", where), f"{where}.size"),
+            self.positive(self.required(item, "entry_price", where), f"{where}.entry_price"),
+            self.positive(self.required(item, "mark_price", where), f"{where}.mark_price"),
+            None if leverage is None else self.positive(leverage, f"{where}.leverage"),
+        )
+
+    def loan(self, item: Mapping[str, Any], where: str, model: CrossMarginModel) -> LoanSnapshot:
+        self.keys(item, LOAN_KEYS, where)
+        asset = self.required(item, "asset", where)
+        if not isinstance(asset, str) or not model.knows_asset(asset):
+            raise self.fail(f"{where}.asset", f"unknown asset {asset!r} for {model.venue}")
+        principal = self.non_negative(self.required(item, "principal", where), f"{where}.principal")
+        interest = self.non_negative(item.get("interest", 0), f"{where}.interest")
+        return LoanSnapshot(asset, principal, interest)
+
+    def order(self, item: Mapping[str, Any], where: str, model: CrossMarginModel) -> OrderSnapshot:
+        self.keys(item, ORDER_KEYS, where)
+        symbol = self.instrument(item, where, model)
+        side = self.required(item, "side", where)
+        if side not in ("buy", "sell"):
+            raise self.fail(f"{where}.side", f"must be buy or sell, got {side!r}")
+        quantity = self.positive(self.required(item, "quantity", where), f"{where}.quantity")
+        price = self.positive(self.required(item, "price", where), f"{where}.price")
+        return OrderSnapshot(symbol, quantity if side == "buy" else -quantity, price)

@@ -16,7 +16,7 @@ from xmargin.margin.snapshot import AccountSnapshot, PositionSnapshot
 from xmargin.model.instruments import InstrumentKind, parse_symbol
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import OrderSide
-from xmargin.model.positions import apply_fill
+from xmargin.model.positions import apply_fill, entry_cost
 
 
 class MarginState(StrEnum):
@@ -190,7 +190,7 @@ class CrossMarginModel(ABC):
         held = account.position(instrument)
         if held is None:
             held = PositionSnapshot(instrument, ZERO, ZERO, price)
-        outcome = apply_fill(held.size, held.entry_price, quantity, price)
+        outcome = apply_fill(held.size, entry_cost(held.size, held.entry_price), quantity, price)
         position = PositionSnapshot(
             instrument, outcome.size, outcome.entry_price, held.mark_price, held.leverage
         )

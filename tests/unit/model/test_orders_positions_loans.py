@@ -76,17 +76,17 @@ def test_fill_increases_average_the_entry():
 
 
 def test_fill_reducing_realises_pnl_and_keeps_entry():
-    outcome = apply_fill(D(4), D(175), D(-1), D(195))
+    outcome = apply_fill(D(4), D(700), D(-1), D(195))
     assert (outcome.size, outcome.entry_price, outcome.realized_pnl) == (D(3), D(175), D(20))
 
 
 def test_fill_flipping_opens_the_rest_at_the_fill_price():
-    outcome = apply_fill(D(-2), D(100), D(5), D(90))
+    outcome = apply_fill(D(-2), D(-200), D(5), D(90))
     assert (outcome.size, outcome.entry_price, outcome.realized_pnl) == (D(3), D(90), D(20))
 
 
 def test_fill_closing_flat_resets_entry():
-    outcome = apply_fill(D(2), D(100), D(-2), D(90))
+    outcome = apply_fill(D(2), D(200), D(-2), D(90))
     assert (outcome.size, outcome.entry_price, outcome.realized_pnl) == (D(0), D(0), D(-20))
 
 

@@ -43,7 +43,9 @@ def _calls(tree: ast.AST) -> list[str]:
 BANNED_TIME = {"datetime.now", "datetime.utcnow", "time.time", "date.today", "time.monotonic"}
 
 
-@pytest.mark.parametrize("path", python_files(*BELOW_RUNTIMES), ids=lambda p: str(p.relative_to(SRC)))
+@pytest.mark.parametrize(
+    "path", python_files(*BELOW_RUNTIMES), ids=lambda p: str(p.relative_to(SRC))
+)
 def test_time_comes_only_from_the_injected_clock(path: Path):
     if path == SRC / "core" / "clock.py":
         return
@@ -51,7 +53,9 @@ def test_time_comes_only_from_the_injected_clock(path: Path):
     assert not banned, f"{path.name} reads the wall clock directly: {sorted(banned)}"
 
 
-@pytest.mark.parametrize("path", python_files(*BELOW_RUNTIMES), ids=lambda p: str(p.relative_to(SRC)))
+@pytest.mark.parametrize(
+    "path", python_files(*BELOW_RUNTIMES), ids=lambda p: str(p.relative_to(SRC))
+)
 def test_randomness_comes_only_from_named_streams(path: Path):
     if path == SRC / "core" / "rng.py":
         return
@@ -74,7 +78,11 @@ def test_money_layers_never_build_floats(path: Path):
         node.lineno
         for node in ast.walk(tree)
         if (isinstance(node, ast.Constant) and isinstance(node.value, float))
-        or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float")
+        or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "float"
+        )
     ]
     assert not floats, f"{path.name} uses floats at lines {floats}"
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xmargin.core.errors import IllegalTransition
+from xmargin.core.errors import IllegalTransitionError
 from xmargin.model.instruments import parse_symbol
 from xmargin.model.orders import TRANSITIONS, Order, OrderSide, OrderStatus
 from xmargin.portfolio.ledger import Ledger, PostingKind
@@ -68,7 +68,7 @@ def test_order_status_only_follows_the_transition_table(targets):
         before = order.status
         try:
             order.transition(target)
-        except IllegalTransition:
+        except IllegalTransitionError:
             assert target not in TRANSITIONS[before]
             assert order.status is before
         else:

@@ -80,8 +80,10 @@ def load_account_file(path: str | Path) -> AccountFile:
             where=source,
         )
     if "venue" not in document:
-        raise ConfigError("missing: name the margin model, e.g. venue = \"binance_usdm_cross\"",
-                          where=f"{source}: venue")
+        raise ConfigError(
+            'missing: name the margin model, e.g. venue = "binance_usdm_cross"',
+            where=f"{source}: venue",
+        )
     params = _table(document, "params", source)
     model = build_model(document["venue"], params, source=source, base_dir=path.parent)
     reader = _Fields(source)
@@ -118,7 +120,8 @@ def _check_prices(snapshot: AccountSnapshot, model: CrossMarginModel, source: st
     for asset in held + owed:
         if asset != model.quote and asset not in snapshot.prices:
             raise ConfigError(
-                f"missing valuation price of {asset} in {model.quote}", where=f"{source}: prices.{asset}"
+                f"missing valuation price of {asset} in {model.quote}",
+                where=f"{source}: prices.{asset}",
             )
     try:
         model.assess(snapshot)
@@ -177,13 +180,17 @@ class _Fields:
     def keys(self, item: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
         unknown = sorted(set(item) - allowed)
         if unknown:
-            raise self.fail(where, f"unknown key(s) {', '.join(unknown)} "
-                                   f"(allowed: {', '.join(sorted(allowed))})")
+            raise self.fail(
+                where,
+                f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
+            )
 
     def instrument(self, item: Mapping[str, Any], where: str, model: CrossMarginModel) -> str:
         symbol = self.required(item, "instrument", where)
         if not isinstance(symbol, str) or not model.knows(symbol):
-            raise self.fail(f"{where}.instrument", f"unknown instrument {symbol!r} for {model.venue}")
+            raise self.fail(
+                f"{where}.instrument", f"unknown instrument {symbol!r} for {model.venue}"
+            )
         return symbol
 
     def position(

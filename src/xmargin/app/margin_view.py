@@ -73,7 +73,11 @@ def _money(value: Decimal | None, places: int = 2) -> str:
 def _ratio(report: MarginReport) -> str:
     ratio = report.margin_ratio
     if ratio is None:
-        return "∞ (nothing margined)" if report.margin_ratio_kind.higher_is_safer else "0 (nothing margined)"
+        return (
+            "∞ (nothing margined)"
+            if report.margin_ratio_kind.higher_is_safer
+            else "0 (nothing margined)"
+        )
     return _money(ratio, 4)
 
 
@@ -92,7 +96,17 @@ def report_renderable(report: MarginReport, title: str) -> Group:
     summary.add_row(report.margin_ratio_kind.value.replace("_", " "), _ratio(report))
     summary.add_row("state", Text(report.state.value, style=_STATE_STYLE[report.state]))
     positions = Table()
-    for column in ("instrument", "size", "price", "entry", "notional", "uPnL", "IM", "MM", "liq. price"):
+    for column in (
+        "instrument",
+        "size",
+        "price",
+        "entry",
+        "notional",
+        "uPnL",
+        "IM",
+        "MM",
+        "liq. price",
+    ):
         positions.add_column(column, justify="left" if column == "instrument" else "right")
     for row in report.exposures:
         positions.add_row(

@@ -1,1 +1,1 @@
-"""Layer 0: clock, seeded randomness, deterministic ids, message bus, error families (stdlib only)."""
+"""Layer 0: clock, seeded randomness, ids, message bus, error families (stdlib only)."""

@@ -43,7 +43,7 @@ class InvariantError(XmarginError):
     """A broken internal invariant: a bug. Trading must halt."""
 
 
-class IllegalTransition(InvariantError):
+class IllegalTransitionError(InvariantError):
     """A state machine was asked for a transition it does not allow."""
 
 

@@ -98,10 +98,14 @@ class Exposure:
 class MarginModel(Protocol):
     """A venue's cross-margin rules as a pure calculator over an ``AccountSnapshot``."""
 
-    venue: str
-    quote: str
-    ratio_kind: RatioKind
-    taker_fee_rate: Decimal
+    @property
+    def venue(self) -> str: ...
+    @property
+    def quote(self) -> str: ...
+    @property
+    def ratio_kind(self) -> RatioKind: ...
+    @property
+    def taker_fee_rate(self) -> Decimal: ...
 
     def knows(self, instrument: str) -> bool: ...
     def knows_asset(self, asset: str) -> bool: ...
@@ -110,7 +114,11 @@ class MarginModel(Protocol):
     def initial_gap(self, account: AccountSnapshot) -> Decimal: ...
     def liquidation_price(self, account: AccountSnapshot, instrument: str) -> Decimal | None: ...
     def apply_fill(
-        self, account: AccountSnapshot, instrument: str, quantity: Decimal, price: Decimal,
+        self,
+        account: AccountSnapshot,
+        instrument: str,
+        quantity: Decimal,
+        price: Decimal,
         fee_rate: Decimal | None = None,
     ) -> AccountSnapshot: ...
     def max_additional_size(
@@ -180,7 +188,7 @@ class CrossMarginModel(ABC):
         price: Decimal,
         fee_rate: Decimal | None = None,
     ) -> AccountSnapshot:
-        """Return the account after a signed fill at ``price``, fees paid in the quote/settle asset."""
+        """Return the account after a signed fill at ``price``, fee paid in the settle asset."""
         fee = abs(quantity) * price * (self.taker_fee_rate if fee_rate is None else fee_rate)
         spec = parse_symbol(instrument)
         if spec.kind is InstrumentKind.SPOT:

@@ -149,7 +149,6 @@ def _settle_of(instrument: str) -> str:
     return settle.split("-")[0] if settle else instrument.split("/")[1]
 
 
-
 def binance_usdm_from_params(reader: ParamReader) -> BinanceUsdmCross:
     """Build the model from an account file's ``params`` table."""
     default_leverage, per_symbol = reader.decimal_or_map("leverage", DEFAULT_LEVERAGE)

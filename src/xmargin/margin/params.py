@@ -19,13 +19,26 @@ class ParamReader:
     is reported as ``account.toml: params.account_leverage: must be positive, got -1``.
     """
 
-    def __init__(self, params: Mapping[str, Any], where: str = "params", base_dir: Path | None = None):
+    def __init__(
+        self, params: Mapping[str, Any], where: str = "params", base_dir: Path | None = None
+    ):
         self._params = dict(params)
         self._where = where
         self._base_dir = base_dir
 
-    def _fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(message, where=f"{self._where}.{key}")
+    @property
+    def where(self) -> str:
+        """The location prefix of every error, e.g. ``account.toml: params``."""
+        return self._where
+
+    def location(self, key: str) -> str:
+        return f"{self._where}.{key}"
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        """Return an error about ``key`` located under this reader's prefix."""
+        return ConfigError(message, where=self.location(key))
+
+    _fail = fail
 
     def decimal(
         self,
@@ -63,7 +76,12 @@ class ParamReader:
         return value
 
     def decimal_map(
-        self, key: str, *, strictly_positive: bool = False, maximum: Decimal | None = None
+        self,
+        key: str,
+        *,
+        strictly_positive: bool = False,
+        minimum: Decimal | None = None,
+        maximum: Decimal | None = None,
     ) -> dict[str, Decimal]:
         """Read a table of name → number (for example per-asset collateral ratios)."""
         raw = self._params.pop(key, {})
@@ -71,7 +89,11 @@ class ParamReader:
             raise self._fail(key, f"must be a table of name = number, got {raw!r}")
         return {
             str(name): self._check_decimal(
-                f"{key}.{name}", value, maximum=maximum, strictly_positive=strictly_positive
+                f"{key}.{name}",
+                value,
+                minimum=minimum,
+                maximum=maximum,
+                strictly_positive=strictly_positive,
             )
             for name, value in raw.items()
         }

@@ -107,7 +107,7 @@ class AccountSnapshot:
         return replace(self, balances={**self.balances, asset: amount})
 
     def with_position(self, position: PositionSnapshot) -> AccountSnapshot:
-        """Return a copy where ``position`` replaces (or adds, or removes when flat) its instrument."""
+        """Return a copy with ``position`` replacing its instrument's (removed when flat)."""
         kept = [position] if position.size != 0 else []
         positions: list[PositionSnapshot] = []
         for held in self.positions:

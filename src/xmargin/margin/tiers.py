@@ -40,7 +40,7 @@ _CUM_TOLERANCE = Decimal("0.000001")
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    """One bracket: notional in ``[floor, cap)``, its maintenance rate, cum amount and max leverage."""
+    """One bracket: notional in ``[floor, cap)``, maintenance rate, cum amount, max leverage."""
 
     floor: Decimal
     cap: Decimal
@@ -60,7 +60,7 @@ class TierTable:
     tiers: tuple[Tier, ...]
 
     def tier_for(self, notional: Decimal) -> Tier:
-        """Return the tier with ``floor ≤ notional < cap``; the top tier includes its cap and beyond."""
+        """Return the tier with ``floor ≤ notional < cap``; the top tier also takes all above."""
         for tier in self.tiers:
             if notional < tier.cap:
                 return tier
@@ -141,7 +141,9 @@ def parse_tier_csv(raw: bytes, *, source: str) -> dict[str, TierTable]:
         grouped.setdefault(symbol, []).append((row_number, tier))
     if not grouped:
         raise DataError("no tiers in file", source=source)
-    return {symbol: TierTable(symbol, tuple(t for _, t in rows)) for symbol, rows in grouped.items()}
+    return {
+        symbol: TierTable(symbol, tuple(t for _, t in rows)) for symbol, rows in grouped.items()
+    }
 
 
 def _number(row: Mapping[str, str | None], name: str, source: str, row_number: int) -> Decimal:
@@ -174,7 +176,9 @@ def _parse_tier_row(
     last = previous[-1][1] if previous else None
     expected_floor = last.cap if last else Decimal(0)
     if floor != expected_floor:
-        raise fail(f"tiers must be contiguous: expected {expected_floor}, got {floor}", "min_notional")
+        raise fail(
+            f"tiers must be contiguous: expected {expected_floor}, got {floor}", "min_notional"
+        )
     derived = last.cum + floor * (mmr - last.mmr) if last else Decimal(0)
     given = (row.get("maint_amount_cum") or "").strip()
     cum = _number(row, "maint_amount_cum", source, row_number) if given else derived

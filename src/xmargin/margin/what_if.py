@@ -44,10 +44,14 @@ def apply_orders(
     for order in orders:
         if not model.knows(order.instrument):
             raise ConfigError(f"{model.venue} has no parameters for {order.instrument}")
-        price = order.price if order.price is not None else reference_price(
-            model, account, order.instrument
+        price = (
+            order.price
+            if order.price is not None
+            else reference_price(model, account, order.instrument)
         )
-        account = model.apply_fill(account, order.instrument, order.quantity * order.side.sign, price)
+        account = model.apply_fill(
+            account, order.instrument, order.quantity * order.side.sign, price
+        )
     return account
 
 

@@ -1,1 +1,1 @@
-"""Layer 1: the domain model: assets, instruments, orders, positions, balances, market data, events."""
+"""Layer 1: assets, instruments, orders, positions, balances, market data, commands, events."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from xmargin.core.errors import IllegalTransition
+from xmargin.core.errors import IllegalTransitionError
 from xmargin.model.numbers import ZERO
 
 
@@ -52,9 +52,11 @@ class Loan:
     loan_id: str = ""
 
     def transition(self, status: LoanStatus) -> None:
-        """Move to ``status``; an illegal move raises ``IllegalTransition``."""
+        """Move to ``status``; an illegal move raises ``IllegalTransitionError``."""
         if status not in _LOAN_TRANSITIONS[self.status]:
-            raise IllegalTransition(f"loan {self.loan_id or self.asset}: {self.status} -> {status}")
+            raise IllegalTransitionError(
+                f"loan {self.loan_id or self.asset}: {self.status} -> {status}"
+            )
         self.status = status
 
     @property

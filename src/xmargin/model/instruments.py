@@ -97,4 +97,4 @@ def parse_symbol(symbol: str, **spec: Decimal) -> Instrument:
         kind = InstrumentKind.INVERSE_PERPETUAL
     else:
         kind = InstrumentKind.LINEAR_PERPETUAL
-    return Instrument(symbol, kind, base, quote, settle, expiry=expiry, **spec)  # type: ignore[arg-type]
+    return Instrument(symbol, kind, base, quote, settle, expiry=expiry, **spec)

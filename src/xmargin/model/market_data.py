@@ -78,7 +78,7 @@ class IndexPrice:
 
 @dataclass(frozen=True, slots=True)
 class FundingRate:
-    """The funding rate settled at ``ts_event`` for the interval ending then (positive: longs pay)."""
+    """The funding rate settled at ``ts_event`` for the interval ending then (> 0: longs pay)."""
 
     instrument: str
     ts_event: int

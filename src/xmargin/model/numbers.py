@@ -8,6 +8,7 @@ never accepted here, so a binary float cannot leak into the ledger by accident.
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
@@ -64,7 +65,7 @@ def float_to_increments(value: float, increment: Decimal, *, what: str = "value"
     The float is first read as its shortest round-tripping decimal text, so ``0.1`` is
     ``Decimal("0.1")``, not the binary expansion, then snapped to the grid.
     """
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise NumberError(f"{what} must be finite, got {value!r}")
     exact = Decimal(repr(float(value)))
     steps = (exact / increment).to_integral_value(rounding=ROUND_HALF_EVEN)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from xmargin.core.errors import IllegalTransition
+from xmargin.core.errors import IllegalTransitionError
 from xmargin.model.numbers import ZERO
 
 
@@ -140,7 +140,9 @@ class Order:
         if quantity <= 0:
             raise ValueError(f"order {client_order_id}: quantity must be positive, got {quantity}")
         if order_type.has_limit_price and (price is None or price <= 0):
-            raise ValueError(f"order {client_order_id}: a {order_type} order needs a positive price")
+            raise ValueError(
+                f"order {client_order_id}: a {order_type} order needs a positive price"
+            )
         if order_type.has_trigger and (trigger_price is None or trigger_price <= 0):
             raise ValueError(f"order {client_order_id}: a {order_type} order needs a trigger price")
         if post_only and order_type is not OrderType.LIMIT:
@@ -173,21 +175,24 @@ class Order:
         return self.quantity if self.side is OrderSide.BUY else -self.quantity
 
     def transition(self, status: OrderStatus) -> None:
-        """Move to ``status``; anything the table does not allow raises ``IllegalTransition``."""
+        """Move to ``status``; a move the table does not allow raises ``IllegalTransitionError``."""
         if status not in TRANSITIONS[self.status]:
-            raise IllegalTransition(
-                f"order {self.client_order_id}: {self.status.value} -> {status.value} is not allowed"
+            raise IllegalTransitionError(
+                f"order {self.client_order_id}: "
+                f"{self.status.value} -> {status.value} is not allowed"
             )
         self.status = status
 
     def fill(self, quantity: Decimal, price: Decimal) -> None:
         """Record a fill of ``quantity`` at ``price`` and move to (partially) filled."""
         if quantity <= 0 or quantity > self.leaves_quantity:
-            raise IllegalTransition(
+            raise IllegalTransitionError(
                 f"order {self.client_order_id}: fill of {quantity} with {self.leaves_quantity} left"
             )
         total = self.filled_quantity + quantity
-        self.avg_fill_price = (self.avg_fill_price * self.filled_quantity + price * quantity) / total
+        self.avg_fill_price = (
+            self.avg_fill_price * self.filled_quantity + price * quantity
+        ) / total
         self.filled_quantity = total
         self.transition(OrderStatus.FILLED if total == self.quantity else S.PARTIALLY_FILLED)
 

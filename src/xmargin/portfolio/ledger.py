@@ -122,11 +122,15 @@ class Ledger:
         """Apply a signed fill and its fee; return the PnL it realised (zero for spot)."""
         if instrument.kind is InstrumentKind.SPOT:
             self._post(ts, account, instrument.base, quantity, PostingKind.TRADE, reference)
-            self._post(ts, account, instrument.quote, -quantity * price, PostingKind.TRADE, reference)
+            self._post(
+                ts, account, instrument.quote, -quantity * price, PostingKind.TRADE, reference
+            )
             realized = ZERO
         else:
             realized = self.book(account).position(instrument.symbol).fill(quantity, price)
-            self._post(ts, account, instrument.settle, realized, PostingKind.REALIZED_PNL, reference)
+            self._post(
+                ts, account, instrument.settle, realized, PostingKind.REALIZED_PNL, reference
+            )
         self._post(ts, account, fee_asset, -fee, PostingKind.FEE, reference)
         return realized
 

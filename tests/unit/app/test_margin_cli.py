@@ -82,8 +82,14 @@ def test_what_if_prints_before_and_after(tmp_path, capsys):
 def test_chained_what_ifs_that_exceed_free_margin_are_rejected(tmp_path, capsys):
     path = write(tmp_path, GOOD)
     code, out, _ = run(
-        capsys, "margin", str(path), "--what-if", "buy 2 BTC/USDT:USDT", "--what-if",
-        "buy 2 BTC/USDT:USDT", "--json",
+        capsys,
+        "margin",
+        str(path),
+        "--what-if",
+        "buy 2 BTC/USDT:USDT",
+        "--what-if",
+        "buy 2 BTC/USDT:USDT",
+        "--json",
     )
     assert code == 0
     assert json.loads(out)["accepted"] is False
@@ -97,7 +103,9 @@ def test_table_output_names_the_model_and_liquidation_price(tmp_path, capsys):
 
 
 def test_example_c3_account_reproduces_the_spec(capsys):
-    code, out, _ = run(capsys, "margin", str(EXAMPLES / "binance_usdm_two_positions.toml"), "--json")
+    code, out, _ = run(
+        capsys, "margin", str(EXAMPLES / "binance_usdm_two_positions.toml"), "--json"
+    )
     assert code == 0
     report = json.loads(out)
     assert report["margin_ratio"] == "0.4148949105"
@@ -110,15 +118,22 @@ BAD_INPUTS = [
     (GOOD.replace('USDT = "10000"', 'DOGE = "5"'), "balances.DOGE: unknown asset 'DOGE'"),
     (GOOD.replace("BTC/USDT:USDT", "FOO/USDT:USDT"), "positions[0].instrument: unknown instrument"),
     (GOOD.replace('mark_price = "50000"', ""), "positions[0].mark_price: missing"),
-    (GOOD.replace('mark_price = "50000"', 'mark_price = "-5"'),
-     "positions[0].mark_price: value must be positive, got '-5'"),
-    (GOOD.replace('mark_price = "50000"', "mark_price = 0"),
-     "positions[0].mark_price: value must be positive, got 0"),
+    (
+        GOOD.replace('mark_price = "50000"', 'mark_price = "-5"'),
+        "positions[0].mark_price: value must be positive, got '-5'",
+    ),
+    (
+        GOOD.replace('mark_price = "50000"', "mark_price = 0"),
+        "positions[0].mark_price: value must be positive, got 0",
+    ),
     (GOOD.replace('mark_price = "50000"', "mark_price = nan"), "must be finite"),
     (GOOD.replace('USDT = "10000"', 'USDT = "NaN"'), "balances.USDT: value must be finite"),
     (GOOD + "\n[extra]\nx = 1\n", "unknown key(s) extra"),
     (GOOD + "\n[params]\nleverag = 5\n", "params: unknown parameter(s): leverag"),
-    (GOOD.replace('size = "1"', 'size = "1"\ncolour = "red"'), "positions[0]: unknown key(s) colour"),
+    (
+        GOOD.replace('size = "1"', 'size = "1"\ncolour = "red"'),
+        "positions[0]: unknown key(s) colour",
+    ),
     ("venue = [", "malformed TOML"),
     (GOOD.replace('venue = "binance_usdm_cross"', ""), "venue: missing"),
 ]

@@ -58,7 +58,9 @@ def test_slice_sum_equals_bracket_formula_spec_c1():
 
 def test_long_liquidation_price_matches_spec_c2():
     model = BinanceUsdmCross()
-    price = model.liquidation_price(account("10000", PositionSnapshot(BTC, D(1), D(50000), D(50000))), BTC)
+    price = model.liquidation_price(
+        account("10000", PositionSnapshot(BTC, D(1), D(50000), D(50000))), BTC
+    )
     assert close(price, "40160.6425702811")
 
 
@@ -210,7 +212,9 @@ def test_leverage_above_the_tier_limit_blocks_new_exposure():
     model = BinanceUsdmCross(default_leverage=D(125), taker_fee_rate=D(0))
     snapshot = account("1000000", PositionSnapshot(BTC, D(2), D(50000), D(50000)))
     assert model.initial_gap(snapshot) < 0
-    assert model.initial_gap(account("1000000", PositionSnapshot(BTC, D(1), D(40000), D(40000)))) > 0
+    assert (
+        model.initial_gap(account("1000000", PositionSnapshot(BTC, D(1), D(40000), D(40000)))) > 0
+    )
 
 
 def test_margin_call_state_between_call_ratio_and_one():

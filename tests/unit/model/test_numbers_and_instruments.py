@@ -27,7 +27,7 @@ def test_parse_decimal_rejects_non_numbers(bad):
 
 
 def test_parse_decimal_refuses_floats_and_bools():
-    with pytest.raises(NumberError, match="not as the float 0.1"):
+    with pytest.raises(NumberError, match=r"not as the float 0\.1"):
         parse_decimal(0.1)
     with pytest.raises(NumberError):
         parse_decimal(True)

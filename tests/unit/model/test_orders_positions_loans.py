@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from xmargin.core.errors import IllegalTransition
+from xmargin.core.errors import IllegalTransitionError
 from xmargin.model.balances import Loan, LoanStatus
 from xmargin.model.orders import TRANSITIONS, Order, OrderSide, OrderStatus, OrderType
 from xmargin.model.positions import Position, apply_fill
@@ -42,7 +42,7 @@ def test_order_walks_the_happy_path():
 def test_illegal_transitions_raise(start, target):
     o = order()
     o.status = start
-    with pytest.raises(IllegalTransition, match=f"{start.value} -> {target.value}"):
+    with pytest.raises(IllegalTransitionError, match=f"{start.value} -> {target.value}"):
         o.transition(target)
 
 
@@ -55,7 +55,7 @@ def test_closed_states_are_terminal():
 def test_overfill_raises():
     o = order()
     o.transition(OrderStatus.SUBMITTED)
-    with pytest.raises(IllegalTransition, match="fill of 3"):
+    with pytest.raises(IllegalTransitionError, match="fill of 3"):
         o.fill(D(3), D(1))
 
 
@@ -114,5 +114,5 @@ def test_loan_accrues_simple_interest_and_repays_interest_first():
 def test_loan_status_machine():
     loan = Loan("USDT", D(1))
     loan.transition(LoanStatus.FAILED)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         loan.transition(LoanStatus.CONFIRMED)

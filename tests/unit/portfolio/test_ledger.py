@@ -83,7 +83,10 @@ def test_every_balance_is_the_sum_of_its_postings():
         assert posted == ledger.book(account).balance("USDT")
     kinds = {p.kind for p in ledger.postings}
     assert kinds == {
-        PostingKind.DEPOSIT, PostingKind.REALIZED_PNL, PostingKind.FEE, PostingKind.FUNDING,
+        PostingKind.DEPOSIT,
+        PostingKind.REALIZED_PNL,
+        PostingKind.FEE,
+        PostingKind.FUNDING,
         PostingKind.TRANSFER,
     }
 

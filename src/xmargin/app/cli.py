@@ -11,6 +11,7 @@ from rich.console import Console
 
 from xmargin import __version__
 from xmargin.app.account_file import load_account_file
+from xmargin.app.cli_backtest import backtest_command
 from xmargin.app.margin_view import print_report, report_dict
 from xmargin.app.what_if_text import parse_what_if
 from xmargin.core.errors import ConfigError, DataError, InvariantError, XmarginError
@@ -70,6 +71,9 @@ def margin_command(account_file: str, what_ifs: tuple[str, ...], as_json: bool) 
     print_report(console, report_after, "after " + "; ".join(str(o) for o in orders))
     verdict = "[green]accepted[/]" if accepted else "[bold red]rejected: not enough free margin[/]"
     console.print(f"\nthe venue's initial-margin check: {verdict}")
+
+
+cli.add_command(backtest_command)
 
 
 def _console() -> Console:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import random
 
+Rng = random.Random
+
 
 class RngStreams:
     """Hands out one independent ``random.Random`` per name, seeded from the run seed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +18,9 @@ from xmargin.model.instruments import InstrumentKind, parse_symbol
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import OrderSide
 from xmargin.model.positions import apply_fill, entry_cost
+
+# Solving liquidation prices is the costly part of a report; ``headline`` turns it off.
+_SOLVE_LIQUIDATION_PRICES: ContextVar[bool] = ContextVar("solve_liquidation_prices", default=True)
 
 
 class MarginState(StrEnum):
@@ -165,6 +169,15 @@ class CrossMarginModel(ABC):
             Exposure(p.instrument, p.size, p.mark_price) for p in account.positions if p.size
         )
 
+    def headline(self, account: AccountSnapshot) -> tuple[MarginState, Decimal | None]:
+        """Return the state and headline ratio without solving liquidation prices (cheap)."""
+        token = _SOLVE_LIQUIDATION_PRICES.set(False)
+        try:
+            report = self.assess(account)
+        finally:
+            _SOLVE_LIQUIDATION_PRICES.reset(token)
+        return report.state, report.margin_ratio
+
     def liquidation_price(self, account: AccountSnapshot, instrument: str) -> Decimal | None:
         """Return the price of ``instrument`` at which the account is liquidated, all else fixed."""
         for exposure in self.exposures(account):
@@ -250,6 +263,7 @@ class CrossMarginModel(ABC):
     ) -> tuple[ExposureMargin, ...]:
         """Build the per-exposure rows, solving each liquidation price."""
         rows = []
+        solve = _SOLVE_LIQUIDATION_PRICES.get()
         for exposure in self.exposures(account):
             position = account.position(exposure.instrument) if exposure.asset is None else None
             rows.append(
@@ -260,7 +274,7 @@ class CrossMarginModel(ABC):
                     notional=abs(exposure.size) * exposure.price,
                     initial_margin=initial.get(exposure.instrument, ZERO),
                     maintenance_margin=maintenance.get(exposure.instrument, ZERO),
-                    liquidation_price=self._liquidation_price(account, exposure),
+                    liquidation_price=self._liquidation_price(account, exposure) if solve else None,
                     entry_price=position.entry_price if position else None,
                     unrealized_pnl=position.unrealized_pnl if position else ZERO,
                 )

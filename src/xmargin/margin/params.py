@@ -150,6 +150,10 @@ class ParamReader:
             raise self._fail(key, f"tier file not found: {path}")
         return {**default, **load_tier_file(path)}
 
+    def take(self, key: str, default: Any = None) -> Any:
+        """Take a raw value as written (the caller validates it)."""
+        return self._params.pop(key, default)
+
     def finish(self) -> None:
         """Reject every key that was not read."""
         if self._params:

@@ -128,7 +128,20 @@ class InterestCharged:
 
 
 @dataclass(frozen=True, slots=True)
+class LoanRequested:
+    """A borrow was asked for; the venue has not answered yet (the loan is pending)."""
+
+    ts_event: int
+    account: str
+    asset: str
+    amount: Decimal
+    loan_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class LoanBorrowed:
+    """A pending loan was confirmed: the asset is credited and interest starts."""
+
     ts_event: int
     account: str
     asset: str
@@ -139,10 +152,13 @@ class LoanBorrowed:
 
 @dataclass(frozen=True, slots=True)
 class LoanFailed:
+    """A pending loan was refused (over the borrow limit, or not enough collateral)."""
+
     ts_event: int
     account: str
     asset: str
     amount: Decimal
+    loan_id: str
     reason: str
 
 
@@ -165,6 +181,16 @@ class TransferCompleted:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferRejected:
+    ts_event: int
+    from_account: str
+    to_account: str
+    asset: str
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Liquidated:
     """A position (or asset) closed by the venue's liquidation engine."""
 
@@ -175,6 +201,18 @@ class Liquidated:
     price: Decimal
     fee: Decimal
     stage: str
+    trigger_ts_ms: int
+    margin_ratio: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceFundCovered:
+    """The venue's insurance fund absorbed an account's negative balance after liquidation."""
+
+    ts_event: int
+    account: str
+    asset: str
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ class Instrument:
     min_notional: Decimal = Decimal(0)
     contract_size: Decimal = Decimal(1)
     expiry: str | None = None
+    mark_increment: Decimal = Decimal("1e-8")
 
     @property
     def is_derivative(self) -> bool:
@@ -55,6 +56,13 @@ class Instrument:
         price = float_to_increments(value, self.price_increment, what=f"{self.symbol} price")
         if price <= 0:
             raise NumberError(f"{self.symbol} price must be positive, got {value!r}")
+        return price
+
+    def make_mark(self, value: float) -> Decimal:
+        """Convert a float mark/index price (not bound to the tick) to an exact price."""
+        price = float_to_increments(value, self.mark_increment, what=f"{self.symbol} mark price")
+        if price <= 0:
+            raise NumberError(f"{self.symbol} mark price must be positive, got {value!r}")
         return price
 
     def make_qty(self, value: float) -> Decimal:

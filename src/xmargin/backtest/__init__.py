@@ -1,0 +1,1 @@
+"""Layer 8: the backtest runtime, its results and their analytics."""

@@ -1,0 +1,144 @@
+"""Merge many historical streams into one ordered feed: by time, then source rank, then sequence.
+
+A bar becomes known at its close, so it is stamped ``open + timeframe``; a mark-price bar
+likewise. At one timestamp marks come first, then trades, quotes and bars, then funding
+(spec §0.4). Sources keep their columns as Python lists; events are built as they are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from xmargin.core.clock import NANOS_PER_MILLI
+from xmargin.data.series import FundingSeries, OhlcvSeries, QuoteSeries, Series, TradeSeries
+from xmargin.model.market_data import Bar, FundingRate, IndexPrice, MarkPrice, Quote, Trade
+
+RANK = {"mark": 0, "index": 0, "ohlcv": 1, "trades": 1, "quotes": 1, "funding": 2}
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """One stream: its kind, where it trades, and its data."""
+
+    kind: str
+    venue: str
+    instrument: str
+    series: Series
+    timeframe: str | None = None
+
+    def event_times_ns(self) -> np.ndarray:
+        ts = self.series.ts_ms.astype(np.int64)
+        if isinstance(self.series, OhlcvSeries):
+            step = self.series.step_ms
+            if step is None:
+                raise ValueError(f"{self.instrument} {self.kind}: bars need a timeframe")
+            ts = ts + step
+        return ts * NANOS_PER_MILLI
+
+
+Maker = Callable[[int], object]
+
+
+def event_maker(source: FeedSource) -> Maker:
+    """Return a function building the source's event for a row index."""
+    venue, symbol, series = source.venue, source.instrument, source.series
+    if isinstance(series, OhlcvSeries):
+        step = (series.step_ms or 0) * NANOS_PER_MILLI
+        opens_ns = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
+        o, h, low, c = (
+            series.open.tolist(),
+            series.high.tolist(),
+            series.low.tolist(),
+            series.close.tolist(),
+        )
+        if source.kind == "ohlcv":
+            volume = series.volume.tolist()
+            timeframe = series.timeframe or ""
+
+            def bar(row: int) -> Bar:
+                ts_open = opens_ns[row]
+                return Bar(
+                    venue,
+                    symbol,
+                    timeframe,
+                    ts_open,
+                    ts_open + step,
+                    o[row],
+                    h[row],
+                    low[row],
+                    c[row],
+                    volume[row],
+                )
+
+            return bar
+        price_type = MarkPrice if source.kind == "mark" else IndexPrice
+
+        def mark(row: int) -> MarkPrice:
+            ts_open = opens_ns[row]
+            return price_type(
+                venue, symbol, ts_open, ts_open + step, o[row], h[row], low[row], c[row]
+            )
+
+        return mark
+    if isinstance(series, FundingSeries):
+        times = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
+        rates, intervals = series.rate.tolist(), series.interval_h.tolist()
+        return lambda row: FundingRate(venue, symbol, times[row], rates[row], intervals[row])
+    times = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
+    if isinstance(series, TradeSeries):
+        prices, qty = series.price.tolist(), series.qty.tolist()
+        maker_flags = series.buyer_is_maker.tolist()
+        return lambda row: Trade(
+            venue, symbol, times[row], prices[row], qty[row], not maker_flags[row]
+        )
+    assert isinstance(series, QuoteSeries)
+    bid, bid_qty = series.bid.tolist(), series.bid_qty.tolist()
+    ask, ask_qty = series.ask.tolist(), series.ask_qty.tolist()
+    return lambda row: Quote(
+        venue, symbol, times[row], bid[row], bid_qty[row], ask[row], ask_qty[row]
+    )
+
+
+class MergedFeed:
+    """All sources in one order; iterate ``(ts_ns, source_index, row)``."""
+
+    def __init__(self, sources: list[FeedSource], start_ns: int | None, end_ns: int | None):
+        self.sources = sources
+        times, ranks, indices, rows = [], [], [], []
+        for i, source in enumerate(sources):
+            ts = source.event_times_ns()
+            keep = np.ones(len(ts), dtype=bool)
+            if start_ns is not None:
+                keep &= (
+                    ts > start_ns if source.kind in ("ohlcv", "mark", "index") else ts >= start_ns
+                )
+            if end_ns is not None:
+                keep &= ts <= end_ns
+            selected = np.nonzero(keep)[0]
+            times.append(ts[selected])
+            ranks.append(np.full(len(selected), RANK[source.kind], dtype=np.int64))
+            indices.append(np.full(len(selected), i, dtype=np.int64))
+            rows.append(selected.astype(np.int64))
+        all_ts = np.concatenate(times) if times else np.empty(0, dtype=np.int64)
+        all_rank = np.concatenate(ranks) if ranks else np.empty(0, dtype=np.int64)
+        all_source = np.concatenate(indices) if indices else np.empty(0, dtype=np.int64)
+        all_rows = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
+        order = np.lexsort((all_rows, all_source, all_rank, all_ts))
+        self.ts_ns = all_ts[order]
+        self.source_index = all_source[order]
+        self.row = all_rows[order]
+
+    def __len__(self) -> int:
+        return len(self.ts_ns)
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        return zip(self.ts_ns.tolist(), self.source_index.tolist(), self.row.tolist(), strict=True)
+
+    def bar_times_ns(self) -> np.ndarray:
+        """The distinct times at which any bar closes (the equity curve's grid)."""
+        bars = [i for i, s in enumerate(self.sources) if s.kind == "ohlcv"]
+        mask = np.isin(self.source_index, bars) if bars else np.ones(len(self.ts_ns), dtype=bool)
+        return np.unique(self.ts_ns[mask])

@@ -1,0 +1,214 @@
+"""Collect a backtest's facts from the event bus and turn them into results.
+
+The recorder keeps the full event log (one plain record per event), every fill, funding
+payment, interest charge and liquidation, and a checkpoint of each account after every
+event that changed it; the equity curve is rebuilt from those checkpoints afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xmargin.backtest.equity import Checkpoint, PriceTrack, equity_on_grid, gross_notional_on_grid
+from xmargin.backtest.metrics import Metrics, compute_metrics, metrics_dict
+from xmargin.backtest.round_trips import FillRecord, round_trips
+from xmargin.model.events import (
+    FundingSettled,
+    InterestCharged,
+    Liquidated,
+    OrderDenied,
+    OrderFilled,
+    OrderSubmitted,
+)
+from xmargin.model.numbers import ZERO
+from xmargin.model.records import record_of
+from xmargin.portfolio.ledger import AccountBook, Ledger
+
+NS_PER_MS = 1_000_000
+
+
+def _float_state(book: AccountBook, ts_ms: int) -> Checkpoint:
+    return Checkpoint(
+        ts_ms,
+        {asset: float(amount) for asset, amount in book.balances.items() if amount},
+        {p.instrument: (float(p.size), float(p.cost)) for p in book.open_positions()},
+        {asset: float(loan.liability) for asset, loan in book.loans.items()},
+    )
+
+
+class ResultsRecorder:
+    """Listens to every event of a run."""
+
+    def __init__(self, ledger: Ledger, accounts: Sequence[str]) -> None:
+        self.ledger = ledger
+        self.events: list[dict[str, Any]] = []
+        self.fills: list[FillRecord] = []
+        self.checkpoints: dict[str, list[Checkpoint]] = {a: [] for a in accounts}
+        self.orders_submitted = 0
+        self.orders_denied = 0
+        self.fees_paid = ZERO
+        self.realized_pnl = ZERO
+        self.funding_paid = ZERO
+        self.interest_paid = ZERO
+        self.liquidation_fees = ZERO
+        self.traded_notional = 0.0
+        self.liquidations: list[dict[str, Any]] = []
+        self.margin_samples: dict[str, list[tuple[int, float | None]]] = {a: [] for a in accounts}
+
+    def checkpoint_all(self, ts_ns: int) -> None:
+        for account in self.checkpoints:
+            self.checkpoints[account].append(
+                _float_state(self.ledger.book(account), ts_ns // NS_PER_MS)
+            )
+
+    def on_event(self, event: object) -> None:
+        record = record_of(event)
+        self.events.append(record)
+        if isinstance(event, OrderFilled):
+            signed = event.quantity if event.side.value == "buy" else -event.quantity
+            self.fills.append(
+                FillRecord(
+                    record["ts_ms"],
+                    event.account,
+                    event.instrument,
+                    signed,
+                    event.price,
+                    event.fee,
+                    event.realized_pnl,
+                )
+            )
+            self.fees_paid += event.fee
+            self.realized_pnl += event.realized_pnl
+            self.traded_notional += float(event.quantity * event.price)
+        elif isinstance(event, FundingSettled):
+            self.funding_paid += event.amount
+        elif isinstance(event, InterestCharged):
+            self.interest_paid += event.amount
+        elif isinstance(event, Liquidated):
+            self.liquidation_fees += event.fee
+            self.liquidations.append(
+                {
+                    "ts_ms": record["ts_ms"],
+                    "account": event.account,
+                    "instrument": event.instrument,
+                    "price": str(event.price),
+                    "size": str(event.size),
+                    "fee": str(event.fee),
+                    "stage": event.stage,
+                    "trigger_bar_ts_ms": event.trigger_ts_ms,
+                }
+            )
+        elif isinstance(event, OrderSubmitted):
+            self.orders_submitted += 1
+        elif isinstance(event, OrderDenied):
+            self.orders_denied += 1
+        account = getattr(event, "account", None)
+        if account in self.checkpoints:
+            self.checkpoints[account].append(
+                _float_state(self.ledger.book(account), record["ts_ms"])
+            )
+
+    def sample_margin(self, account: str, ts_ns: int, ratio: Decimal | None) -> None:
+        self.margin_samples[account].append(
+            (ts_ns // NS_PER_MS, None if ratio is None else float(ratio))
+        )
+
+    def event_log_text(self) -> str:
+        """The event log as JSON lines (the golden test hashes exactly this text)."""
+        return "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in self.events)
+
+    def write_event_log(self, path: Path) -> None:
+        temporary = path.with_suffix(path.suffix + ".partial")
+        temporary.write_text(self.event_log_text(), encoding="utf-8")
+        temporary.replace(path)
+
+    def event_log_sha256(self) -> str:
+        return hashlib.sha256(self.event_log_text().encode()).hexdigest()
+
+
+@dataclass
+class BacktestResult:
+    """What a run produced: exact totals from the ledger, curves and metrics from analytics."""
+
+    recorder: ResultsRecorder
+    start_equity: Decimal
+    final_equity: Decimal
+    grid_ms: np.ndarray
+    equity: np.ndarray
+    gross_notional: np.ndarray
+    metrics: Metrics
+    margin_curves: dict[str, list[tuple[int, float | None]]] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    events_processed: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        rec = self.recorder
+        return {
+            "start_equity": str(self.start_equity),
+            "final_equity": str(self.final_equity),
+            "orders": rec.orders_submitted,
+            "orders_denied": rec.orders_denied,
+            "fills": len(rec.fills),
+            "fees_paid": str(rec.fees_paid),
+            "funding_paid": str(rec.funding_paid),
+            "interest_paid": str(rec.interest_paid),
+            "liquidation_fees": str(rec.liquidation_fees),
+            "liquidations": rec.liquidations,
+            "metrics": metrics_dict(self.metrics),
+            "events": len(rec.events),
+            "event_log_sha256": rec.event_log_sha256(),
+        }
+
+
+def build_result(
+    recorder: ResultsRecorder,
+    grid_ns: np.ndarray,
+    marks: Mapping[str, PriceTrack],
+    asset_prices: Mapping[str, PriceTrack],
+    quotes: Mapping[str, str],
+    start_equity: Decimal,
+    final_equity: Decimal,
+) -> BacktestResult:
+    """Rebuild curves on the bar grid and compute the metrics."""
+    grid_ms = (grid_ns // NS_PER_MS).astype(np.int64)
+    equity = np.zeros(len(grid_ms))
+    gross = np.zeros(len(grid_ms))
+    for account, checkpoints in recorder.checkpoints.items():
+        if not checkpoints or not len(grid_ms):
+            continue
+        quote = quotes[account]
+        equity = equity + equity_on_grid(grid_ms, checkpoints, marks, asset_prices, quote)
+        gross = gross + gross_notional_on_grid(grid_ms, checkpoints, marks, asset_prices, quote)
+    trips = round_trips(recorder.fills)
+    costs = (
+        recorder.fees_paid
+        + recorder.funding_paid
+        + recorder.interest_paid
+        + recorder.liquidation_fees
+    )
+    split = {
+        "trading": final_equity - start_equity + costs,
+        "fees": -recorder.fees_paid,
+        "funding": -recorder.funding_paid,
+        "interest": -recorder.interest_paid,
+        "liquidation_fees": -recorder.liquidation_fees,
+    }
+    metrics = compute_metrics(grid_ms, equity, gross, trips, recorder.traded_notional, split)
+    return BacktestResult(
+        recorder,
+        start_equity,
+        final_equity,
+        grid_ms,
+        equity,
+        gross,
+        metrics,
+        recorder.margin_samples,
+    )

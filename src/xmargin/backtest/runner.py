@@ -1,0 +1,191 @@
+"""Run a backtest: build venues, accounts, strategies and the feed from a config, then step."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xmargin.backtest.equity import PriceTrack
+from xmargin.backtest.feed import FeedSource, MergedFeed, event_maker
+from xmargin.backtest.results import BacktestResult, ResultsRecorder, build_result
+from xmargin.backtest.sources import load_sources
+from xmargin.core.clock import NANOS_PER_MILLI, SimClock
+from xmargin.core.errors import ConfigError
+from xmargin.core.ids import IdGenerator
+from xmargin.core.rng import RngStreams
+from xmargin.data.series import OhlcvSeries
+from xmargin.engine.config import RunConfig
+from xmargin.engine.kernel import Kernel
+from xmargin.engine.risk_hook import NoPreTradeChecks, RiskHook
+from xmargin.model.numbers import ZERO
+from xmargin.portfolio.ledger import Ledger
+from xmargin.strategy.base import build_params
+from xmargin.strategy.registry import resolve_strategy
+from xmargin.venues.sim.exchange import SimulatedExchange
+
+Progress = Callable[[int, int], None]
+FEED_KINDS = {"ohlcv": "bar", "trades": "trade", "quotes": "quote", "funding": "funding"}
+PROGRESS_EVERY = 65_536
+
+
+class Backtest:
+    """One configured run: the kernel, its venues and strategies, and the merged feed."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        sources: list[FeedSource],
+        risk: RiskHook | None = None,
+    ) -> None:
+        self.config = config
+        self.sources = sources
+        self.clock = SimClock(0)
+        self.ledger = Ledger(keep_postings=False)
+        ids = IdGenerator()
+        rng = RngStreams(config.seed)
+        self.venues: dict[str, SimulatedExchange] = {}
+        emit = self._emit
+        for venue in config.venues:
+            instruments = {s: spec for (v, s), spec in config.instruments.items() if v == venue.id}
+            marks = frozenset(
+                src.instrument for src in sources if src.venue == venue.id and src.kind == "mark"
+            )
+            exchange = SimulatedExchange(
+                venue.sim, self.ledger, instruments, self.clock, rng, ids, emit, marks
+            )
+            for account in venue.accounts:
+                exchange.add_account(account.id, account.model, account.balances, account.leverage)
+            self.venues[venue.id] = exchange
+        self.kernel = Kernel(self.clock, self.ledger, self.venues, risk or NoPreTradeChecks(), ids)
+        self.recorder = ResultsRecorder(self.ledger, list(config.accounts))
+        self.kernel.bus.subscribe(object, self.recorder.on_event)
+        for strategy_config in config.strategies:
+            cls = resolve_strategy(strategy_config.strategy, f"{strategy_config.where}.strategy")
+            params = build_params(cls, strategy_config.params, f"{strategy_config.where}.params")
+            try:
+                strategy = cls(strategy_config.id, params)
+            except ValueError as exc:
+                raise ConfigError(str(exc), where=strategy_config.where) from None
+            venue_id = config.accounts[strategy_config.account]
+            feeds = [
+                (FEED_KINDS[s.kind], s.venue, s.instrument)
+                for s in sources
+                if s.venue == venue_id and s.kind in FEED_KINDS
+            ]
+            self.kernel.add_strategy(strategy, strategy_config.account, feeds)
+        start_ns = None if config.start_ms is None else config.start_ms * NANOS_PER_MILLI
+        end_ns = None if config.end_ms is None else config.end_ms * NANOS_PER_MILLI
+        self.feed = MergedFeed(sources, start_ns, end_ns)
+        if not len(self.feed):
+            raise ConfigError("no market data in the run's time range", where=str(config.path))
+
+    def _emit(self, event: object) -> None:
+        self.kernel.emit(event)
+
+    def run(self, progress: Progress | None = None) -> BacktestResult:
+        """Step through the whole feed; return the results."""
+        started = time.perf_counter()
+        kernel, feed = self.kernel, self.feed
+        makers = [event_maker(s) for s in self.sources]
+        handlers = [self._handler(s.kind) for s in self.sources]
+        first_ts = int(feed.ts_ns[0])
+        kernel.start(first_ts)
+        self.recorder.checkpoint_all(first_ts)
+        sample_every = self.config.margin_curve_ms * NANOS_PER_MILLI
+        next_sample = first_ts
+        total = len(feed)
+        step: int | None = None
+        start_equity: Decimal | None = None
+        for done, (ts, source, row) in enumerate(feed):
+            if ts != step:
+                if step is not None:
+                    if start_equity is None:
+                        start_equity = self._equity()
+                    kernel.end_step(step)
+                    if step >= next_sample:
+                        self._sample_margin(step)
+                        next_sample = step - step % sample_every + sample_every
+                    if progress is not None and done % PROGRESS_EVERY < 1:
+                        progress(done, total)
+                kernel.begin_step(ts)
+                step = ts
+            handlers[source](makers[source](row))
+        if step is not None:
+            if start_equity is None:
+                start_equity = self._equity()
+            kernel.end_step(step)
+            kernel.stop()
+            self._sample_margin(step)
+        if progress is not None:
+            progress(total, total)
+        result = build_result(
+            self.recorder,
+            feed.bar_times_ns(),
+            self._tracks(),
+            self._asset_tracks(),
+            {a.id: a.model.quote for v in self.config.venues for a in v.accounts},
+            start_equity or ZERO,
+            self._equity(),
+        )
+        result.wall_seconds = time.perf_counter() - started
+        result.events_processed = total
+        return result
+
+    def _handler(self, kind: str) -> Callable[[Any], None]:
+        kernel = self.kernel
+        handlers: dict[str, Callable[[Any], None]] = {
+            "ohlcv": kernel.on_bar,
+            "mark": kernel.on_mark,
+            "index": lambda _event: None,
+            "trades": kernel.on_trade,
+            "quotes": kernel.on_quote,
+            "funding": kernel.on_funding,
+        }
+        return handlers[kind]
+
+    def _equity(self) -> Decimal:
+        total = ZERO
+        for venue in self.venues.values():
+            for account in venue.accounts.values():
+                total += account.model.assess(venue.snapshot(account)).equity
+        return total
+
+    def _sample_margin(self, ts: int) -> None:
+        for venue in self.venues.values():
+            for account in venue.accounts.values():
+                if account.has_exposure():
+                    ratio = account.model.headline(venue.snapshot(account))[1]
+                    self.recorder.sample_margin(account.id, ts, ratio)
+
+    def _tracks(self) -> dict[str, PriceTrack]:
+        """Mark tracks per instrument: the mark feed where there is one, else bar closes."""
+        tracks: dict[str, PriceTrack] = {}
+        for kind in ("ohlcv", "mark"):
+            for source in self.sources:
+                if source.kind == kind and isinstance(source.series, OhlcvSeries):
+                    times = source.event_times_ns() // NANOS_PER_MILLI
+                    tracks[source.instrument] = PriceTrack(times, source.series.close)
+        return tracks
+
+    def _asset_tracks(self) -> dict[str, PriceTrack]:
+        tracks: dict[str, PriceTrack] = {}
+        for symbol, track in self._tracks().items():
+            if ":" not in symbol:
+                tracks[symbol.split("/")[0]] = track
+        return tracks
+
+
+def run_backtest(
+    config: RunConfig,
+    *,
+    progress: Progress | None = None,
+    data_dir: Path | None = None,
+    fallback: bool = False,
+    notices: Callable[[str], None] | None = None,
+) -> BacktestResult:
+    """Load the config's data and run it."""
+    sources = load_sources(config, data_dir=data_dir, fallback=fallback, notices=notices)
+    return Backtest(config, sources).run(progress)

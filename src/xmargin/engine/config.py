@@ -1,0 +1,381 @@
+"""The run configuration (TOML): venues and accounts, instruments, data, strategies, seed.
+
+Everything is validated before anything runs; an unknown key or a bad value is one
+``ConfigError`` naming the file and the field. See ``docs/run-config.md`` for the format.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from xmargin.core.errors import ConfigError
+from xmargin.data.series import timeframe_ms
+from xmargin.margin.base import CrossMarginModel
+from xmargin.margin.params import ParamReader
+from xmargin.margin.registry import build_model
+from xmargin.model.instruments import Instrument, parse_symbol
+from xmargin.model.numbers import ZERO
+from xmargin.model.orders import TriggerSource
+from xmargin.venues.sim.config import (
+    FILL_AT_CLOSE,
+    FILL_AT_NEXT_OPEN,
+    FundingSchedule,
+    SimVenueConfig,
+)
+from xmargin.venues.sim.costs import FeeSchedule, Slippage
+from xmargin.venues.sim.latency import Latency
+
+DATA_KINDS = ("ohlcv", "mark", "index", "funding", "trades", "quotes")
+FIRST_HOUR_INTEREST_MODELS = frozenset({"binance_cross_margin"})
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    id: str
+    balances: dict[str, Decimal]
+    leverage: dict[str, Decimal]
+    model: CrossMarginModel
+
+
+@dataclass(frozen=True)
+class VenueConfig:
+    id: str
+    sim: SimVenueConfig
+    accounts: tuple[AccountConfig, ...]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    venue: str
+    symbol: str
+    kind: str
+    timeframe: str | None
+    path: Path | None
+    repair: bool
+    where: str
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    id: str
+    strategy: str
+    account: str
+    params: dict[str, Any]
+    where: str
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    path: Path
+    seed: int
+    start_ms: int | None
+    end_ms: int | None
+    data_dir: Path | None
+    catalog: Path | None
+    margin_curve_ms: int
+    venues: tuple[VenueConfig, ...]
+    instruments: dict[tuple[str, str], Instrument]
+    data: tuple[DataConfig, ...]
+    strategies: tuple[StrategyConfig, ...]
+    name: str = ""
+    description: str = ""
+    accounts: dict[str, str] = field(default_factory=dict)
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read and validate a run configuration file."""
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except FileNotFoundError:
+        raise ConfigError("file not found", where=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"malformed TOML: {exc}", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read file: {exc}", where=str(path)) from None
+    return parse_run_config(document, path)
+
+
+def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
+    source = str(path)
+    top = ParamReader(document, source)
+    seed = int(top.decimal("seed", Decimal(0), minimum=ZERO))
+    name = str(top.take("name", ""))
+    description = str(top.take("description", ""))
+    run = ParamReader(top.table("run"), f"{source}: run")
+    start_ms = _instant(run, "start")
+    end_ms = _instant(run, "end")
+    if start_ms is not None and end_ms is not None and end_ms <= start_ms:
+        raise ConfigError("must be after run.start", where=f"{source}: run.end")
+    data_dir = _path(run, "data_dir", path.parent)
+    catalog = _path(run, "catalog", path.parent)
+    margin_curve_ms = _duration_ms(run, "margin_curve", "1h")
+    run.finish()
+    venues = tuple(
+        _venue(item, f"{source}: venues[{i}]", path.parent)
+        for i, item in enumerate(_list(top, "venues"))
+    )
+    if not venues:
+        raise ConfigError("at least one [[venues]] table is required", where=source)
+    _unique([v.id for v in venues], f"{source}: venues", "venue id")
+    accounts = {a.id: v.id for v in venues for a in v.accounts}
+    data = tuple(
+        _data(item, f"{source}: data[{i}]", accounts, venues)
+        for i, item in enumerate(_list(top, "data"))
+    )
+    instruments = _instruments(_list(top, "instruments"), data, source, venues)
+    strategies = tuple(
+        _strategy(item, f"{source}: strategies[{i}]", accounts)
+        for i, item in enumerate(_list(top, "strategies"))
+    )
+    _unique([s.id for s in strategies], f"{source}: strategies", "strategy id")
+    top.finish()
+    return RunConfig(
+        path,
+        seed,
+        start_ms,
+        end_ms,
+        data_dir,
+        catalog,
+        margin_curve_ms,
+        venues,
+        instruments,
+        data,
+        strategies,
+        name,
+        description,
+        accounts,
+    )
+
+
+def _list(reader: ParamReader, key: str) -> list[dict[str, Any]]:
+    raw = reader.take(key, [])
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise reader.fail(key, "must be an array of tables ([[...]])")
+    return raw
+
+
+def _unique(ids: list[str], where: str, what: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ConfigError(f"duplicate {what} {item!r}", where=where)
+        seen.add(item)
+
+
+def _instant(reader: ParamReader, key: str) -> int | None:
+    raw = reader.take(key)
+    if raw is None:
+        return None
+    if isinstance(raw, datetime):
+        moment = raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+    elif isinstance(raw, date):
+        moment = datetime(raw.year, raw.month, raw.day, tzinfo=UTC)
+    elif isinstance(raw, str):
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise reader.fail(key, f"must be an ISO date or time (UTC), got {raw!r}") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    else:
+        raise reader.fail(key, f"must be an ISO date or time (UTC), got {raw!r}")
+    return int(moment.timestamp() * 1000)
+
+
+def _duration_ms(reader: ParamReader, key: str, default: str) -> int:
+    raw = reader.text(key, default)
+    try:
+        return timeframe_ms(raw)
+    except (ConfigError, ValueError):
+        raise reader.fail(key, f"must be a duration such as 5m, 1h or 1d, got {raw!r}") from None
+
+
+def _path(reader: ParamReader, key: str, base: Path) -> Path | None:
+    raw = reader.take(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw:
+        raise reader.fail(key, f"must be a path, got {raw!r}")
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
+    reader = ParamReader(raw, where)
+    venue_id = reader.text("id", "")
+    model_id = reader.text("model", "")
+    params = reader.table("params")
+    fees_raw = ParamReader(reader.table("fees"), f"{where}.fees")
+    fees = FeeSchedule(
+        maker=fees_raw.decimal("maker", Decimal("0.0002"), minimum=Decimal("-0.01")),
+        taker=fees_raw.decimal("taker", Decimal("0.0005"), minimum=ZERO),
+    )
+    fees_raw.finish()
+    sim = SimVenueConfig(
+        venue_id=venue_id,
+        fees=fees,
+        slippage=_slippage(ParamReader(reader.table("slippage"), f"{where}.slippage")),
+        latency=_latency(ParamReader(reader.table("latency"), f"{where}.latency")),
+        fill_at=reader.choice("fill_at", FILL_AT_CLOSE, (FILL_AT_CLOSE, FILL_AT_NEXT_OPEN)),
+        stop_trigger=TriggerSource(reader.choice("stop_trigger", "last", ("last", "mark"))),
+        funding=_funding(ParamReader(reader.table("funding"), f"{where}.funding")),
+        interest_rates=reader.decimal_map("interest_rates", minimum=ZERO),
+        borrow_limits=reader.decimal_map("borrow_limits", strictly_positive=True),
+        first_hour_interest=reader.boolean(
+            "first_hour_interest", model_id in FIRST_HOUR_INTEREST_MODELS
+        ),
+        interest_minute=int(
+            reader.decimal(
+                "interest_minute",
+                Decimal(5) if model_id == "bybit_uta_cross" else ZERO,
+                minimum=ZERO,
+                maximum=Decimal(59),
+            )
+        ),
+        auto_borrow=reader.boolean("auto_borrow", False),
+    )
+    accounts_raw = _list(reader, "accounts")
+    reader.finish()
+    if not accounts_raw:
+        raise ConfigError("at least one [[venues.accounts]] table is required", where=where)
+    accounts = []
+    for i, item in enumerate(accounts_raw):
+        account_where = f"{where}.accounts[{i}]"
+        model = build_model(model_id, params, source=where, base_dir=base)
+        acct = ParamReader(item, account_where)
+        short_id = acct.text("id", "main")
+        balances = acct.decimal_map("balances", minimum=ZERO)
+        leverage = acct.decimal_map("leverage", strictly_positive=True)
+        acct.finish()
+        for asset in balances:
+            if not model.knows_asset(asset):
+                raise ConfigError(
+                    f"unknown asset {asset!r} for {model_id}",
+                    where=f"{account_where}.balances.{asset}",
+                )
+        accounts.append(AccountConfig(f"{venue_id}.{short_id}", balances, leverage, model))
+    _unique([a.id for a in accounts], f"{where}.accounts", "account id")
+    return VenueConfig(venue_id, sim, tuple(accounts))
+
+
+def _slippage(reader: ParamReader) -> Slippage:
+    kind = reader.choice("kind", "none", ("none", "fixed_bps", "volume"))
+    result = Slippage(
+        kind=kind,
+        bps=float(reader.decimal("bps", ZERO, minimum=ZERO)),
+        participation=float(
+            reader.decimal("participation", Decimal(1), strictly_positive=True, maximum=Decimal(1))
+        ),
+        impact_bps=float(reader.decimal("impact_bps", ZERO, minimum=ZERO)),
+    )
+    reader.finish()
+    return result
+
+
+def _latency(reader: ParamReader) -> Latency:
+    result = Latency(
+        order_ms=float(reader.decimal("order_ms", ZERO, minimum=ZERO)),
+        feed_ms=float(reader.decimal("feed_ms", ZERO, minimum=ZERO)),
+        jitter_ms=float(reader.decimal("jitter_ms", ZERO, minimum=ZERO)),
+    )
+    reader.finish()
+    return result
+
+
+def _funding(reader: ParamReader) -> FundingSchedule:
+    interval = reader.decimal("interval_hours", Decimal(8), strictly_positive=True)
+    constant = reader.take("constant_rate")
+    rate = (
+        None
+        if constant is None
+        else ParamReader({"constant_rate": constant}, reader.where).decimal("constant_rate", ZERO)
+    )
+    reader.finish()
+    return FundingSchedule(int(interval), rate)
+
+
+def _data(
+    raw: dict[str, Any], where: str, accounts: dict[str, str], venues: tuple[VenueConfig, ...]
+) -> DataConfig:
+    reader = ParamReader(raw, where)
+    venue = reader.text("venue", "")
+    if venue not in {v.id for v in venues}:
+        raise reader.fail("venue", f"unknown venue {venue!r}")
+    symbol = reader.text("symbol", "")
+    try:
+        parse_symbol(symbol)
+    except ValueError as exc:
+        raise reader.fail("symbol", str(exc)) from None
+    kind = reader.choice("kind", "ohlcv", DATA_KINDS)
+    timeframe = reader.take("timeframe")
+    if kind in ("ohlcv", "mark", "index") and not isinstance(timeframe, str):
+        raise reader.fail("timeframe", f'a {kind} source needs a timeframe such as "5m"')
+    path = _path(reader, "path", Path("."))
+    repair = reader.boolean("repair", False)
+    reader.finish()
+    return DataConfig(venue, symbol, kind, timeframe, path, repair, where)
+
+
+def _instruments(
+    items: list[dict[str, Any]],
+    data: tuple[DataConfig, ...],
+    source: str,
+    venues: tuple[VenueConfig, ...],
+) -> dict[tuple[str, str], Instrument]:
+    defaults = _instrument_defaults()
+    result: dict[tuple[str, str], Instrument] = {}
+    for venue, symbol in sorted({(d.venue, d.symbol) for d in data}):
+        result[(venue, symbol)] = parse_symbol(symbol, **defaults.get(symbol, {}))
+    venue_ids = {v.id for v in venues}
+    for i, item in enumerate(items):
+        reader = ParamReader(item, f"{source}: instruments[{i}]")
+        venue = reader.text("venue", "")
+        if venue not in venue_ids:
+            raise reader.fail("venue", f"unknown venue {venue!r}")
+        symbol = reader.text("symbol", "")
+        spec: dict[str, Decimal] = dict(defaults.get(symbol, {}))
+        for key in (
+            "price_increment",
+            "size_increment",
+            "min_size",
+            "min_notional",
+            "contract_size",
+        ):
+            if key in item:
+                spec[key] = reader.decimal(
+                    key,
+                    ZERO,
+                    strictly_positive=key not in {"min_size", "min_notional"},
+                    minimum=ZERO,
+                )
+        reader.finish()
+        try:
+            result[(venue, symbol)] = parse_symbol(symbol, **spec)
+        except ValueError as exc:
+            raise reader.fail("symbol", str(exc)) from None
+    return result
+
+
+def _instrument_defaults() -> dict[str, dict[str, Decimal]]:
+    raw = resources.files("xmargin.engine.data").joinpath("instruments.toml").read_text()
+    table = tomllib.loads(raw)
+    return {symbol: {k: Decimal(str(v)) for k, v in spec.items()} for symbol, spec in table.items()}
+
+
+def _strategy(raw: dict[str, Any], where: str, accounts: dict[str, str]) -> StrategyConfig:
+    reader = ParamReader(raw, where)
+    strategy_id = reader.text("id", "")
+    name = reader.text("strategy", "")
+    account = reader.text("account", next(iter(accounts), ""))
+    if account not in accounts:
+        known = ", ".join(accounts)
+        raise reader.fail("account", f"unknown account {account!r} (accounts: {known})")
+    params = reader.table("params")
+    reader.finish()
+    return StrategyConfig(strategy_id, name, account, params, where)

@@ -1,0 +1,300 @@
+"""The kernel: one clock, the venues, the risk hook and the strategies, stepped by timestamp.
+
+Each timestamp runs the spec's order of operations (§0.4): market data first (venues match
+resting orders and move prices), then settlements and the risk pass, then strategy
+callbacks, then the orders they sent. The same kernel runs backtests and paper trading;
+only the clock, the feed and the venue ports differ.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from xmargin.core.bus import MessageBus
+from xmargin.core.clock import SimClock
+from xmargin.core.errors import ConfigError
+from xmargin.core.ids import IdGenerator
+from xmargin.engine.risk_hook import RiskHook
+from xmargin.margin.base import MarginReport
+from xmargin.model.events import OrderDenied, OrderSubmitted
+from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
+from xmargin.model.orders import Order, OrderStatus, TriggerSource
+from xmargin.portfolio.ledger import AccountBook, Ledger
+from xmargin.strategy.base import Strategy
+from xmargin.strategy.context import StrategyContext
+from xmargin.venues.sim.exchange import SimulatedExchange
+from xmargin.venues.sim.markets import MarketState
+
+Callback = Callable[[Any], None]
+
+
+class Kernel:
+    """Wires clock, bus, ledger, venues, risk and strategies; the runtimes drive its steps."""
+
+    def __init__(
+        self,
+        clock: SimClock,
+        ledger: Ledger,
+        venues: Mapping[str, SimulatedExchange],
+        risk: RiskHook,
+        ids: IdGenerator,
+    ) -> None:
+        self.clock = clock
+        self.ledger = ledger
+        self.venues = dict(venues)
+        self.risk = risk
+        self.ids = ids
+        self.bus = MessageBus()
+        self.strategies: dict[str, Strategy] = {}
+        self._account_venue: dict[str, SimulatedExchange] = {}
+        for venue in self.venues.values():
+            for account_id in venue.accounts:
+                self._account_venue[account_id] = venue
+        self._owners: dict[str, Strategy] = {}
+        self._account_strategies: dict[str, list[Strategy]] = {}
+        self._subscribers: dict[tuple[str, str, str], list[Callback]] = {}
+        self._pending: list[tuple[list[Callback], object]] = []
+        self._scheduled: list[tuple[int, int, Callable[[int], None]]] = []
+        self._timers: dict[tuple[str, str], int] = {}
+        self._sequence = 0
+        self.step_ts: int | None = None
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def add_strategy(
+        self, strategy: Strategy, account: str, feeds: Iterable[tuple[str, str, str]]
+    ) -> None:
+        """Attach a strategy to its account and the (kind, venue, instrument) feeds it hears."""
+        if account not in self._account_venue:
+            raise ConfigError(f"strategy {strategy.id}: unknown account {account!r}")
+        if strategy.id in self.strategies:
+            raise ConfigError(f"two strategies are called {strategy.id!r}")
+        self.strategies[strategy.id] = strategy
+        strategy.attach(StrategyContext(self, strategy.id, account))
+        self._account_strategies.setdefault(account, []).append(strategy)
+        wanted = set(strategy.subscriptions())
+        methods = {
+            "bar": "on_bar",
+            "trade": "on_trade",
+            "quote": "on_quote",
+            "funding": "on_funding",
+        }
+        for kind, venue, instrument in feeds:
+            if wanted and (kind, instrument) not in wanted:
+                continue
+            callback = getattr(strategy, methods[kind])
+            self._subscribers.setdefault((kind, venue, instrument), []).append(callback)
+
+    def start(self, ts: int) -> None:
+        self.clock.advance_to(ts)
+        for venue in self.venues.values():
+            venue.start(ts)
+        for strategy in self.strategies.values():
+            strategy.on_start()
+
+    # -- stepping -------------------------------------------------------------------------
+
+    def begin_step(self, ts: int) -> None:
+        """Move to ``ts``, first running anything scheduled strictly before it."""
+        scheduled = self._scheduled
+        while scheduled and scheduled[0][0] < ts:
+            due, _, action = heapq.heappop(scheduled)
+            self.clock.advance_to(due)
+            self.step_ts = due
+            action(due)
+            self._finish(due)
+        self.clock.advance_to(ts)
+        self.step_ts = ts
+        for venue in self.venues.values():
+            venue.admit_arrivals(ts)
+
+    def on_mark(self, mark: MarkPrice) -> None:
+        self.venues[mark.venue].on_mark(mark)
+
+    def on_bar(self, bar: Bar) -> None:
+        self.venues[bar.venue].on_bar(bar)
+        callbacks = self._subscribers.get(("bar", bar.venue, bar.instrument))
+        if callbacks:
+            self._pending.append((callbacks, bar))
+
+    def on_trade(self, trade: Trade) -> None:
+        self.venues[trade.venue].on_trade(trade)
+        callbacks = self._subscribers.get(("trade", trade.venue, trade.instrument))
+        if callbacks:
+            self._pending.append((callbacks, trade))
+
+    def on_quote(self, quote: Quote) -> None:
+        self.venues[quote.venue].on_quote(quote)
+        callbacks = self._subscribers.get(("quote", quote.venue, quote.instrument))
+        if callbacks:
+            self._pending.append((callbacks, quote))
+
+    def on_funding(self, funding: FundingRate) -> None:
+        self.venues[funding.venue].on_funding(funding)
+        callbacks = self._subscribers.get(("funding", funding.venue, funding.instrument))
+        if callbacks:
+            self._pending.append((callbacks, funding))
+
+    def end_step(self, ts: int) -> None:
+        """Settle, run the risk pass, deliver callbacks, then let new orders reach venues."""
+        scheduled = self._scheduled
+        while scheduled and scheduled[0][0] == ts:
+            _, _, action = heapq.heappop(scheduled)
+            action(ts)
+        self._finish(ts)
+
+    def _finish(self, ts: int) -> None:
+        venues = self.venues.values()
+        for venue in venues:
+            venue.on_clock(ts)
+            venue.risk_pass(ts)
+        pending = self._pending
+        if pending:
+            self._pending = []
+            for callbacks, data in pending:
+                for callback in callbacks:
+                    callback(data)
+        for venue in venues:
+            venue.process_incoming(ts)
+
+    def stop(self) -> None:
+        """Call every strategy's ``on_stop`` at the last timestamp and execute what it sends."""
+        for strategy in self.strategies.values():
+            strategy.on_stop()
+        ts = self.clock.now_ns()
+        for venue in self.venues.values():
+            venue.process_incoming(ts)
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def submit(self, order: Order) -> None:
+        """Pass the risk hook, then send to the venue; a denial is an event, not an exception."""
+        strategy = self.strategies[order.strategy_id]
+        self._owners[order.client_order_id] = strategy
+        now = self.clock.now_ns()
+        denial = self.risk.check(order, self)
+        if denial is not None:
+            rule, reason = denial
+            order.transition(OrderStatus.DENIED)
+            self.emit(
+                OrderDenied(
+                    now,
+                    order.account,
+                    order.client_order_id,
+                    order.instrument,
+                    rule,
+                    reason,
+                    order.strategy_id,
+                )
+            )
+            return
+        self.emit(
+            OrderSubmitted(
+                now,
+                order.account,
+                order.client_order_id,
+                order.instrument,
+                order.side,
+                order.order_type,
+                order.quantity,
+                order.price,
+                order.strategy_id,
+            )
+        )
+        self.venue_of(order.account).submit(order)
+
+    def cancel(self, order: Order) -> None:
+        self.venue_of(order.account).cancel(order.account, order.client_order_id)
+
+    def modify(
+        self,
+        order: Order,
+        quantity: Decimal | None,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+    ) -> None:
+        self.venue_of(order.account).modify(
+            order.account, order.client_order_id, quantity, price, trigger_price
+        )
+
+    # -- events ---------------------------------------------------------------------------
+
+    def emit(self, event: object) -> None:
+        """Publish a venue or kernel event and hand it to the strategy it concerns."""
+        self.bus.publish(event)
+        client_order_id = getattr(event, "client_order_id", None)
+        if client_order_id is not None:
+            owner = self._owners.get(client_order_id)
+            if owner is not None:
+                owner.on_order_event(event)
+            return
+        account = getattr(event, "account", None)
+        for strategy in self._account_strategies.get(account or "", ()):
+            strategy.on_order_event(event)
+
+    # -- timers ---------------------------------------------------------------------------
+
+    def set_timer(
+        self, strategy_id: str, name: str, *, interval_ns: int | None, at_ns: int | None
+    ) -> None:
+        if (interval_ns is None) == (at_ns is None):
+            raise ConfigError(f"timer {name}: give exactly one of interval_ns and at_ns")
+        if interval_ns is not None and interval_ns <= 0:
+            raise ConfigError(f"timer {name}: interval must be positive")
+        key = (strategy_id, name)
+        self._sequence += 1
+        generation = self._sequence
+        self._timers[key] = generation
+        strategy = self.strategies[strategy_id]
+
+        def fire(ts: int) -> None:
+            if self._timers.get(key) != generation:
+                return
+            if interval_ns is not None:
+                self._schedule(ts + interval_ns, fire)
+            else:
+                del self._timers[key]
+            strategy.on_timer(name, ts)
+
+        self._schedule(
+            at_ns if at_ns is not None else self.clock.now_ns() + (interval_ns or 0), fire
+        )
+
+    def cancel_timer(self, strategy_id: str, name: str) -> None:
+        self._timers.pop((strategy_id, name), None)
+
+    def _schedule(self, ts: int, action: Callable[[int], None]) -> None:
+        self._sequence += 1
+        heapq.heappush(self._scheduled, (ts, self._sequence, action))
+
+    # -- queries for the strategy context and the risk hook -------------------------------
+
+    def venue_of(self, account: str) -> SimulatedExchange:
+        try:
+            return self._account_venue[account]
+        except KeyError:
+            raise ConfigError(f"unknown account {account!r}") from None
+
+    def market(self, account: str, symbol: str) -> MarketState:
+        market = self.venue_of(account).markets.get(symbol)
+        if market is None:
+            raise ConfigError(f"unknown instrument {symbol} for account {account}")
+        return market
+
+    def book(self, account: str) -> AccountBook:
+        self.venue_of(account)
+        return self.ledger.book(account)
+
+    def open_orders(self, account: str) -> list[Order]:
+        return self.venue_of(account).open_orders(account)
+
+    def margin_report(self, account: str) -> MarginReport:
+        venue = self.venue_of(account)
+        sim_account = venue.accounts[account]
+        return sim_account.model.assess(venue.snapshot(sim_account))
+
+    def default_trigger(self, account: str) -> TriggerSource:
+        return self.venue_of(account).config.stop_trigger

@@ -1,0 +1,174 @@
+"""The strategy's only window on the world: time, market state, its accounts and orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from xmargin.margin.base import MarginReport
+from xmargin.model.instruments import Instrument
+from xmargin.model.orders import (
+    Order,
+    OrderSide,
+    OrderType,
+    TimeInForce,
+    TriggerSource,
+)
+from xmargin.model.positions import Position
+
+if TYPE_CHECKING:
+    from xmargin.engine.kernel import Kernel
+
+
+class StrategyContext:
+    """What a strategy may read and do; the same in backtest, paper and live.
+
+    ``account`` arguments default to the strategy's own account. Orders go through the
+    risk engine before they reach a venue; a denial arrives as an ``OrderDenied`` event.
+    """
+
+    __slots__ = ("_kernel", "account", "strategy_id")
+
+    def __init__(self, kernel: Kernel, strategy_id: str, account: str) -> None:
+        self._kernel = kernel
+        self.strategy_id = strategy_id
+        self.account = account
+
+    # -- time and market ----------------------------------------------------------------
+
+    @property
+    def now_ns(self) -> int:
+        return self._kernel.clock.now_ns()
+
+    def instrument(self, symbol: str, account: str | None = None) -> Instrument:
+        return self._kernel.market(account or self.account, symbol).spec
+
+    def last_price(self, symbol: str, account: str | None = None) -> float:
+        return self._kernel.market(account or self.account, symbol).last
+
+    def mark_price(self, symbol: str, account: str | None = None) -> float:
+        market = self._kernel.market(account or self.account, symbol)
+        return market.mark or market.last
+
+    # -- account state --------------------------------------------------------------------
+
+    def position(self, symbol: str, account: str | None = None) -> Decimal:
+        held = self._kernel.book(account or self.account).positions.get(symbol)
+        return held.size if held is not None else Decimal(0)
+
+    def positions(self, account: str | None = None) -> dict[str, Position]:
+        book = self._kernel.book(account or self.account)
+        return {p.instrument: p for p in book.open_positions()}
+
+    def balance(self, asset: str, account: str | None = None) -> Decimal:
+        return self._kernel.book(account or self.account).balance(asset)
+
+    def liability(self, asset: str, account: str | None = None) -> Decimal:
+        return self._kernel.book(account or self.account).liability(asset)
+
+    def margin(self, account: str | None = None) -> MarginReport:
+        """The account's full margin report from its venue model, at current marks."""
+        return self._kernel.margin_report(account or self.account)
+
+    def open_orders(self, symbol: str | None = None, account: str | None = None) -> list[Order]:
+        orders = self._kernel.open_orders(account or self.account)
+        return [o for o in orders if symbol is None or o.instrument == symbol]
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def order(
+        self,
+        symbol: str,
+        side: OrderSide,
+        quantity: Decimal,
+        order_type: OrderType = OrderType.MARKET,
+        *,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+        trigger_source: TriggerSource | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        reduce_only: bool = False,
+        post_only: bool = False,
+        account: str | None = None,
+    ) -> Order:
+        """Create and submit an order; returns it at once (its fate arrives as events)."""
+        kernel = self._kernel
+        account = account or self.account
+        order = Order(
+            kernel.ids.next("O"),
+            symbol,
+            side,
+            quantity,
+            order_type,
+            price=price,
+            trigger_price=trigger_price,
+            trigger_source=trigger_source or kernel.default_trigger(account),
+            time_in_force=time_in_force,
+            reduce_only=reduce_only,
+            post_only=post_only,
+            account=account,
+            strategy_id=self.strategy_id,
+            ts_init=kernel.clock.now_ns(),
+        )
+        kernel.submit(order)
+        return order
+
+    def buy(self, symbol: str, quantity: Decimal, **kwargs: object) -> Order:
+        return self.order(symbol, OrderSide.BUY, quantity, **kwargs)  # type: ignore[arg-type]
+
+    def sell(self, symbol: str, quantity: Decimal, **kwargs: object) -> Order:
+        return self.order(symbol, OrderSide.SELL, quantity, **kwargs)  # type: ignore[arg-type]
+
+    def target_position(
+        self, symbol: str, target: Decimal, account: str | None = None
+    ) -> Order | None:
+        """Send one market order moving the position to ``target``; None if already there."""
+        delta = target - self.position(symbol, account)
+        if delta == 0:
+            return None
+        side = OrderSide.BUY if delta > 0 else OrderSide.SELL
+        return self.order(symbol, side, abs(delta), account=account)
+
+    def cancel(self, order: Order) -> None:
+        self._kernel.cancel(order)
+
+    def modify(
+        self,
+        order: Order,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> None:
+        self._kernel.modify(order, quantity, price, trigger_price)
+
+    # -- loans, transfers, leverage --------------------------------------------------------
+
+    def borrow(self, asset: str, amount: Decimal, account: str | None = None) -> str:
+        return self._kernel.venue_of(account or self.account).borrow(
+            account or self.account, asset, amount
+        )
+
+    def repay(self, asset: str, amount: Decimal, account: str | None = None) -> None:
+        self._kernel.venue_of(account or self.account).repay(account or self.account, asset, amount)
+
+    def transfer(
+        self, asset: str, amount: Decimal, to_account: str, account: str | None = None
+    ) -> None:
+        source = account or self.account
+        self._kernel.venue_of(source).transfer(source, to_account, asset, amount)
+
+    def set_leverage(self, symbol: str, leverage: Decimal, account: str | None = None) -> None:
+        account = account or self.account
+        self._kernel.venue_of(account).set_leverage(account, symbol, leverage)
+
+    # -- timers ---------------------------------------------------------------------------
+
+    def set_timer(
+        self, name: str, *, interval_ns: int | None = None, at_ns: int | None = None
+    ) -> None:
+        """Call ``on_timer(name, ts)`` every ``interval_ns``, or once at ``at_ns``."""
+        self._kernel.set_timer(self.strategy_id, name, interval_ns=interval_ns, at_ns=at_ns)
+
+    def cancel_timer(self, name: str) -> None:
+        self._kernel.cancel_timer(self.strategy_id, name)

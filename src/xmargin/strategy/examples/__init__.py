@@ -1,0 +1,1 @@
+"""Example strategies, one per module."""

@@ -1,0 +1,75 @@
+"""SMA crossover reversal: long while the fast average is above the slow one, short below."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xmargin.model.market_data import Bar
+from xmargin.strategy.base import Strategy
+
+
+@dataclass(frozen=True)
+class SmaCrossParams:
+    instrument: str
+    fast: int = 20
+    slow: int = 100
+    quantity: Decimal = Decimal("0.1")
+    flatten_on_stop: bool = True
+
+
+class SmaCross(Strategy):
+    """Target +quantity while SMA(fast) > SMA(slow), −quantity while below, unchanged when equal.
+
+    Flat until both averages exist; one market order to the new target on each change.
+    """
+
+    name = "sma_cross"
+    description = "SMA fast/slow reversal: long above, short below, one market order per change"
+    Params = SmaCrossParams
+
+    def __init__(self, strategy_id: str, params: SmaCrossParams) -> None:
+        super().__init__(strategy_id, params)
+        if not 0 < params.fast < params.slow:
+            raise ValueError(
+                f"{strategy_id}: need 0 < fast < slow, got {params.fast}, {params.slow}"
+            )
+        self._fast: deque[float] = deque()
+        self._slow: deque[float] = deque()
+        self._fast_sum = 0.0
+        self._slow_sum = 0.0
+        self._target = Decimal(0)
+
+    def subscriptions(self) -> tuple[tuple[str, str], ...]:
+        return (("bar", self.params.instrument),)
+
+    def on_bar(self, bar: Bar) -> None:
+        close = bar.close
+        params = self.params
+        fast, slow = self._fast, self._slow
+        fast.append(close)
+        slow.append(close)
+        self._fast_sum += close
+        self._slow_sum += close
+        if len(fast) > params.fast:
+            self._fast_sum -= fast.popleft()
+        if len(slow) > params.slow:
+            self._slow_sum -= slow.popleft()
+        if len(slow) < params.slow:
+            return
+        fast_mean = self._fast_sum / params.fast
+        slow_mean = self._slow_sum / params.slow
+        if fast_mean > slow_mean:
+            target = params.quantity
+        elif fast_mean < slow_mean:
+            target = -params.quantity
+        else:
+            return
+        if target != self._target:
+            self._target = target
+            self.ctx.target_position(params.instrument, target)
+
+    def on_stop(self) -> None:
+        if self.params.flatten_on_stop:
+            self.ctx.target_position(self.params.instrument, Decimal(0))

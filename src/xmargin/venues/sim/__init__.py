@@ -1,0 +1,1 @@
+"""The simulated exchange: matching, fees, funding, interest, liquidation and latency."""

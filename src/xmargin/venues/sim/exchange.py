@@ -1,0 +1,420 @@
+"""The simulated exchange: a ``VenuePort`` that matches, books, settles and liquidates.
+
+It runs the spec's order of operations at each timestamp (§0.4): prices first (with the
+matching of resting orders against the new bar, trade or quote), then settlements (funding,
+hourly interest), then the risk pass, then the user's new orders. The kernel drives the
+phases; each handler here does one of them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+from xmargin.core.clock import NANOS_PER_HOUR, Clock
+from xmargin.core.ids import IdGenerator
+from xmargin.core.rng import RngStreams
+from xmargin.execution.ports import VenueCapabilities
+from xmargin.margin.base import CrossMarginModel
+from xmargin.margin.snapshot import AccountSnapshot
+from xmargin.model.balances import Loan
+from xmargin.model.events import (
+    FundingSettled,
+    InterestCharged,
+    OrderAccepted,
+    OrderCanceled,
+    OrderModified,
+    OrderRejected,
+)
+from xmargin.model.instruments import Instrument
+from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
+from xmargin.model.orders import Order, OrderStatus, OrderType, TimeInForce, TriggerSource
+from xmargin.model.positions import Position
+from xmargin.portfolio.account import snapshot_of
+from xmargin.portfolio.ledger import Ledger
+from xmargin.venues.sim.accounts import SimAccount
+from xmargin.venues.sim.config import FILL_AT_CLOSE, SimVenueConfig
+from xmargin.venues.sim.fills import FillEngine
+from xmargin.venues.sim.loans import LoanDesk
+from xmargin.venues.sim.margin_guard import MarginGuard
+from xmargin.venues.sim.markets import MarketState
+
+Emit = Callable[[object], None]
+
+SIM_CAPABILITIES = VenueCapabilities(
+    order_types=frozenset(OrderType),
+    time_in_force=frozenset(TimeInForce),
+    trigger_sources=frozenset(TriggerSource),
+    borrow=True,
+)
+
+
+class SimulatedExchange:
+    """One simulated venue with any number of accounts sharing its markets."""
+
+    def __init__(
+        self,
+        config: SimVenueConfig,
+        ledger: Ledger,
+        instruments: Mapping[str, Instrument],
+        clock: Clock,
+        rng: RngStreams,
+        ids: IdGenerator,
+        emit: Emit,
+        mark_feeds: frozenset[str] = frozenset(),
+    ) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.clock = clock
+        self.ids = ids
+        self.emit = emit
+        self.markets = {s: MarketState(spec, s in mark_feeds) for s, spec in instruments.items()}
+        self.accounts: dict[str, SimAccount] = {}
+        self.orders: dict[str, Order] = {}
+        self._incoming: list[tuple[int, int, Order]] = []
+        self._sequence = 0
+        self._waiting_open: dict[str, list[Order]] = {}
+        self._latency_rng = rng.stream(f"latency:{config.venue_id}")
+        self.guard = MarginGuard(self)
+        self.fills = FillEngine(self)
+        self.desk = LoanDesk(self)
+        self._next_interest_ns: int | None = None
+        self._next_funding_ns: int | None = None
+
+    # -- set-up --------------------------------------------------------------------------
+
+    @property
+    def venue_id(self) -> str:
+        return self.config.venue_id
+
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        return SIM_CAPABILITIES
+
+    def add_account(
+        self,
+        account_id: str,
+        model: CrossMarginModel,
+        balances: Mapping[str, Decimal],
+        leverage: Mapping[str, Decimal] | None = None,
+    ) -> SimAccount:
+        account = SimAccount(account_id, model, self.ledger.book(account_id), leverage)
+        self.accounts[account_id] = account
+        for asset, amount in balances.items():
+            self.ledger.deposit(self.clock.now_ns(), account_id, asset, amount)
+        return account
+
+    def start(self, ts: int) -> None:
+        """Arm the hourly interest and scheduled funding clocks from the first timestamp."""
+        minute = self.config.interest_minute * 60 * 1_000_000_000
+        self._next_interest_ns = _next_boundary(ts - minute, NANOS_PER_HOUR) + minute
+        if self.config.funding.constant_rate is not None:
+            period = self.config.funding.interval_hours * NANOS_PER_HOUR
+            self._next_funding_ns = _next_boundary(ts, period)
+
+    # -- VenuePort: requests ---------------------------------------------------------------
+
+    def submit(self, order: Order) -> None:
+        """Accept an order for matching after the order latency; reject what can never fill."""
+        order.transition(OrderStatus.SUBMITTED)
+        self.orders[order.client_order_id] = order
+        reason = self._static_rejection(order)
+        if reason is not None:
+            self._reject(order, reason)
+            return
+        now = self.clock.now_ns()
+        arrival = now + self.config.latency.order_delay_ns(self._latency_rng)
+        self._sequence += 1
+        bisect.insort(self._incoming, (arrival, self._sequence, order), key=lambda x: x[:2])
+
+    def cancel(self, account: str, client_order_id: str) -> None:
+        order = self.orders.get(client_order_id)
+        if order is None or order.account != account or order.status.is_closed:
+            return
+        self._close(order, OrderStatus.CANCELED, "canceled by request")
+
+    def modify(
+        self,
+        account: str,
+        client_order_id: str,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> None:
+        """Change a working order's quantity, price or trigger in place."""
+        order = self.orders.get(client_order_id)
+        if order is None or order.account != account or not order.status.is_open:
+            return
+        if quantity is not None:
+            if quantity <= order.filled_quantity:
+                self._close(order, OrderStatus.CANCELED, "modified below its filled quantity")
+                return
+            order.quantity = quantity
+        if price is not None:
+            order.price = price
+        if trigger_price is not None:
+            order.trigger_price = trigger_price
+        self.emit(
+            OrderModified(
+                self.clock.now_ns(),
+                account,
+                client_order_id,
+                order.quantity,
+                order.price,
+                order.trigger_price,
+            )
+        )
+
+    def set_leverage(self, account: str, instrument: str, leverage: Decimal) -> None:
+        self.accounts[account].leverage[instrument] = leverage
+        self.guard.recheck(self.accounts[account], self.clock.now_ns())
+
+    def borrow(self, account: str, asset: str, amount: Decimal) -> str:
+        return self.desk.request(self.accounts[account], asset, amount)
+
+    def repay(self, account: str, asset: str, amount: Decimal) -> None:
+        self.desk.repay(self.accounts[account], asset, amount)
+
+    def transfer(self, source: str, target: str, asset: str, amount: Decimal) -> None:
+        self.desk.transfer(self.accounts[source], self.accounts[target], asset, amount)
+
+    # -- VenuePort: queries ----------------------------------------------------------------
+
+    def open_orders(self, account: str) -> list[Order]:
+        return [o for o in self.orders.values() if o.account == account and not o.status.is_closed]
+
+    def positions(self, account: str) -> Mapping[str, Position]:
+        return {p.instrument: p for p in self.accounts[account].book.open_positions()}
+
+    def balances(self, account: str) -> Mapping[str, Decimal]:
+        return dict(self.accounts[account].book.balances)
+
+    def loans(self, account: str) -> Mapping[str, Loan]:
+        return dict(self.accounts[account].book.loans)
+
+    # -- market data: phase 1 --------------------------------------------------------------
+
+    def on_mark(self, mark: MarkPrice) -> None:
+        """A mark price interval: check liquidation at its adverse extreme, then move the mark."""
+        market = self.markets.get(mark.instrument)
+        if market is None:
+            return
+        self.guard.on_price_range(mark.instrument, mark.open, mark.low, mark.high, mark.ts_open)
+        market.set_mark(mark.close)
+        self.guard.on_price(mark.instrument, mark.close)
+        if self._has_mark_stops(market):
+            self.fills.trigger_on_mark(market, mark.low, mark.high)
+
+    def on_bar(self, bar: Bar) -> None:
+        """A trade bar: match resting orders against its range, then move the last price."""
+        market = self.markets.get(bar.instrument)
+        if market is None:
+            return
+        market.bar_open = bar.open
+        market.bar_volume = bar.volume
+        market.bar_ts_open = bar.ts_open
+        market.bar_capacity = self.config.slippage.capacity(bar.volume)
+        waiting = self._waiting_open.get(bar.instrument)
+        if waiting:
+            self.fills.fill_at_open(market, waiting, bar.open)
+            waiting.clear()
+        if market.resting:
+            self.fills.match_bar(market, bar)
+        market.last = bar.close
+        if not market.has_mark_feed:
+            self.guard.on_price_range(bar.instrument, bar.open, bar.low, bar.high, bar.ts_open)
+            market.set_mark(bar.close)
+            self.guard.on_price(bar.instrument, bar.close)
+
+    def on_trade(self, trade: Trade) -> None:
+        market = self.markets.get(trade.instrument)
+        if market is None:
+            return
+        waiting = self._waiting_open.get(trade.instrument)
+        if waiting:
+            self.fills.fill_at_open(market, waiting, trade.price, trade.quantity)
+            waiting.clear()
+        if market.resting:
+            self.fills.match_trade(market, trade)
+        market.last = trade.price
+        if not market.has_mark_feed:
+            market.set_mark(trade.price)
+            self.guard.on_price(trade.instrument, trade.price)
+
+    def on_quote(self, quote: Quote) -> None:
+        market = self.markets.get(quote.instrument)
+        if market is None:
+            return
+        self.fills.match_quote(market, quote, self._waiting_open.get(quote.instrument))
+        market.last = quote.mid
+        if not market.has_mark_feed:
+            market.set_mark(quote.mid)
+            self.guard.on_price(quote.instrument, quote.mid)
+
+    # -- settlements: phase 2 --------------------------------------------------------------
+
+    def on_funding(self, funding: FundingRate) -> None:
+        """Settle funding on every position in the instrument, at the current mark."""
+        market = self.markets.get(funding.instrument)
+        if market is None or not market.has_price:
+            return
+        self._settle_funding(market, Decimal(repr(funding.rate)), funding.ts_event)
+
+    def _settle_funding(self, market: MarketState, rate: Decimal, ts: int) -> None:
+        symbol = market.spec.symbol
+        mark = market.mark_exact()
+        for account in self.accounts.values():
+            position = account.book.positions.get(symbol)
+            if position is None or position.size == 0:
+                continue
+            amount = account.model.funding_payment(position.size, mark, rate)
+            self.ledger.settle_funding(ts, account.id, market.spec, amount)
+            self.emit(
+                FundingSettled(
+                    ts, account.id, symbol, rate, mark, position.size, amount, market.spec.settle
+                )
+            )
+            self.guard.mark_dirty(account)
+
+    def on_clock(self, ts: int) -> None:
+        """Run scheduled settlements due by ``ts``: constant-rate funding and hourly interest."""
+        rate = self.config.funding.constant_rate
+        while (
+            self._next_funding_ns is not None and rate is not None and self._next_funding_ns <= ts
+        ):
+            for market in self.markets.values():
+                if market.spec.is_derivative and market.has_price:
+                    self._settle_funding(market, rate, self._next_funding_ns)
+            self._next_funding_ns += self.config.funding.interval_hours * NANOS_PER_HOUR
+        while self._next_interest_ns is not None and self._next_interest_ns <= ts:
+            self._charge_interest(self._next_interest_ns)
+            self._next_interest_ns += NANOS_PER_HOUR
+
+    def _charge_interest(self, ts: int) -> None:
+        for account in self.accounts.values():
+            for loan in tuple(account.book.loans.values()):
+                rate = self.desk.hourly_rate(account, loan.asset)
+                if loan.principal <= 0 or rate == 0:
+                    continue
+                amount = account.model.interest_accrual(loan.principal, rate)
+                self.ledger.charge_interest(ts, account.id, loan.asset, amount)
+                self.emit(InterestCharged(ts, account.id, loan.asset, loan.principal, rate, amount))
+                self.guard.mark_dirty(account)
+
+    # -- risk pass: phase 3; new orders: phase 5 -----------------------------------------
+
+    def risk_pass(self, ts: int) -> None:
+        self.guard.risk_pass(ts)
+
+    def admit_arrivals(self, before: int) -> None:
+        """Admit orders that reached the venue before ``before``, ahead of that step's data.
+
+        They arrived between two timestamps, so market orders take the next bar's open (or
+        the next trade or quote) rather than a close that was already past.
+        """
+        if self._incoming and self._incoming[0][0] < before:
+            self._process(before, immediate=False)
+
+    def process_incoming(self, ts: int) -> None:
+        """Let orders whose latency has elapsed by ``ts`` reach the matching engine."""
+        if self.desk.has_pending:
+            self.desk.process(ts)
+        if self._incoming and self._incoming[0][0] <= ts:
+            self._process(ts, immediate=True)
+        self.guard.risk_pass(ts)
+
+    def _process(self, ts: int, *, immediate: bool) -> None:
+        incoming = self._incoming
+        while incoming and (incoming[0][0] <= ts if immediate else incoming[0][0] < ts):
+            arrival, _, order = incoming.pop(0)
+            if order.status is OrderStatus.SUBMITTED:
+                self._arrive(order, arrival, immediate and arrival == ts)
+
+    def _arrive(self, order: Order, ts: int, at_close: bool) -> None:
+        account = self.accounts[order.account]
+        market = self.markets[order.instrument]
+        reason = self.fills.admission_rejection(account, market, order)
+        if reason is not None:
+            self._reject(order, reason)
+            return
+        order.venue_order_id = self.ids.next(f"{self.venue_id}-V")
+        order.transition(OrderStatus.ACCEPTED)
+        self.emit(OrderAccepted(ts, order.account, order.client_order_id, order.venue_order_id))
+        at_close = at_close and self.config.fill_at == FILL_AT_CLOSE
+        if order.order_type is OrderType.MARKET:
+            if at_close and market.last > 0:
+                self.fills.take(market, order, market.last)
+            else:
+                self._waiting_open.setdefault(order.instrument, []).append(order)
+            return
+        self.fills.place(market, order, immediate=at_close)
+
+    # -- helpers used by the fill engine, margin guard and loan desk ----------------------
+
+    def snapshot(self, account: SimAccount) -> AccountSnapshot:
+        """Freeze an account at the current exact marks and asset prices."""
+        book = account.book
+        markets = self.markets
+        marks = {p.instrument: markets[p.instrument].mark_exact() for p in book.open_positions()}
+        prices: dict[str, Decimal] = {}
+        quote = account.quote
+        for asset in (*book.balances, *book.loans):
+            if asset != quote and asset not in prices:
+                price = self.asset_price(asset, quote)
+                if price is not None:
+                    prices[asset] = price
+        return snapshot_of(book, marks, prices, leverage=account.leverage)
+
+    def asset_price(self, asset: str, quote: str) -> Decimal | None:
+        market = self.markets.get(f"{asset}/{quote}")
+        if market is None or not market.has_price:
+            return None
+        return market.mark_exact()
+
+    def _has_mark_stops(self, market: MarketState) -> bool:
+        return any(
+            o.trigger_source is TriggerSource.MARK and o.status is OrderStatus.ACCEPTED
+            for o in market.resting
+        )
+
+    def _reject(self, order: Order, reason: str) -> None:
+        order.transition(OrderStatus.REJECTED)
+        self.emit(OrderRejected(self.clock.now_ns(), order.account, order.client_order_id, reason))
+
+    def _close(self, order: Order, status: OrderStatus, reason: str) -> None:
+        order.transition(status)
+        market = self.markets.get(order.instrument)
+        if market is not None and order in market.resting:
+            market.resting.remove(order)
+        waiting = self._waiting_open.get(order.instrument)
+        if waiting and order in waiting:
+            waiting.remove(order)
+        self.emit(OrderCanceled(self.clock.now_ns(), order.account, order.client_order_id, reason))
+
+    def cancel_all(self, account: SimAccount, reason: str) -> None:
+        for order in self.open_orders(account.id):
+            if order.status is OrderStatus.SUBMITTED:
+                order.transition(OrderStatus.ACCEPTED)
+            self._close(order, OrderStatus.CANCELED, reason)
+
+    def _static_rejection(self, order: Order) -> str | None:
+        if order.account not in self.accounts:
+            return f"unknown account {order.account!r} on {self.venue_id}"
+        market = self.markets.get(order.instrument)
+        if market is None:
+            return f"unknown instrument {order.instrument} on {self.venue_id}"
+        spec = market.spec
+        if order.quantity % spec.size_increment:
+            return f"quantity {order.quantity} is not a multiple of the lot {spec.size_increment}"
+        if order.quantity < spec.min_size:
+            return f"quantity {order.quantity} is below the minimum {spec.min_size}"
+        for price in (order.price, order.trigger_price):
+            if price is not None and price % spec.price_increment:
+                return f"price {price} is not on the tick {spec.price_increment}"
+        return self.capabilities.unsupported(order)
+
+
+def _next_boundary(ts: int, period: int) -> int:
+    """Return the first multiple of ``period`` at or after ``ts``."""
+    return -(-ts // period) * period

@@ -1,0 +1,279 @@
+"""The fill engine of the simulated exchange: admission, placement, matching and booking fills."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from xmargin.margin.base import MarginState
+from xmargin.model.events import OrderFilled, OrderTriggered
+from xmargin.model.instruments import InstrumentKind
+from xmargin.model.market_data import Bar, Quote, Trade
+from xmargin.model.numbers import ZERO
+from xmargin.model.orders import Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from xmargin.venues.sim import matching
+from xmargin.venues.sim.accounts import SimAccount
+from xmargin.venues.sim.markets import MarketState
+
+if TYPE_CHECKING:
+    from xmargin.venues.sim.exchange import SimulatedExchange
+
+MAKER = "maker"
+TAKER = "taker"
+
+
+class FillEngine:
+    """Decides what fills, at which price, and books it through the ledger."""
+
+    def __init__(self, exchange: SimulatedExchange) -> None:
+        self.exchange = exchange
+        self._fill_ids = 0
+
+    # -- admission and placement -------------------------------------------------------------
+
+    def admission_rejection(
+        self, account: SimAccount, market: MarketState, order: Order
+    ) -> str | None:
+        """Return why the venue refuses ``order`` on arrival, or None."""
+        if account.state in (MarginState.LIQUIDATING, MarginState.AUTO_CLOSE, MarginState.BACKSTOP):
+            return "the account is being liquidated"
+        signed = order.signed_quantity
+        if order.reduce_only and self._reducible(account, order) == 0:
+            return "reduce-only order would increase the position"
+        if order.order_type.has_trigger:
+            reference = market.mark if order.trigger_source.value == "mark" else market.last
+            if reference > 0 and matching.would_trigger_now(order, reference):
+                return "order would immediately trigger"
+        if market.spec.kind is InstrumentKind.SPOT:
+            return self.exchange.guard.spot_rejection(account, market, signed, order.price)
+        if order.reduce_only:
+            return None
+        price = order.price or order.trigger_price or market.last_exact()
+        return self.exchange.guard.margin_rejection(account, market.spec, signed, price)
+
+    def place(self, market: MarketState, order: Order, *, immediate: bool) -> None:
+        """Handle a limit or trigger order on arrival: take what is marketable, rest the rest.
+
+        ``immediate``: the order arrived at the current price; otherwise it arrived between
+        two data points and rests until the next one (where a marketable limit fills).
+        """
+        if order.order_type.has_trigger or not immediate:
+            market.resting.append(order)
+            return
+        marketable = market.last > 0 and matching.limit_marketable(order, market.last)
+        if marketable and order.post_only:
+            self.exchange._close(order, OrderStatus.EXPIRED, "post-only order would take liquidity")
+            return
+        if marketable:
+            self.take(market, order, market.last)
+            if order.status.is_closed:
+                return
+        if order.time_in_force is not TimeInForce.GTC:
+            self.exchange._close(
+                order, OrderStatus.CANCELED, f"{order.time_in_force.value} remainder"
+            )
+            return
+        market.resting.append(order)
+
+    # -- matching ------------------------------------------------------------------------------
+
+    def take(self, market: MarketState, order: Order, reference: float) -> None:
+        """Fill ``order`` as taker at ``reference`` plus slippage, within the bar's capacity."""
+        quantity = self._capped(market, order, order.leaves_quantity)
+        if order.time_in_force is TimeInForce.FOK and quantity < order.leaves_quantity:
+            self.exchange._close(order, OrderStatus.CANCELED, "fill-or-kill could not fill in full")
+            return
+        if quantity > 0:
+            slipped = self.exchange.config.slippage.adjust(
+                reference, order.side.sign, float(quantity), market.bar_volume
+            )
+            self.execute(market, order, quantity, market.spec.make_price(slipped), TAKER)
+        if order.status.is_open and order.time_in_force is not TimeInForce.GTC:
+            self.exchange._close(
+                order, OrderStatus.CANCELED, f"{order.time_in_force.value} remainder"
+            )
+
+    def fill_at_open(
+        self,
+        market: MarketState,
+        orders: list[Order],
+        price: float,
+        size: float | None = None,
+    ) -> None:
+        """Fill market orders that waited for the next bar's open (or next trade)."""
+        for order in tuple(orders):
+            if order.status.is_open:
+                if size is not None:
+                    market.bar_capacity = size
+                self.take(market, order, price)
+                if order.status.is_open and order.order_type is OrderType.MARKET:
+                    market.resting.append(order)
+
+    def match_bar(self, market: MarketState, bar: Bar) -> None:
+        """Match resting orders against one bar's range (see ``matching``'s assumptions)."""
+        for order in tuple(market.resting):
+            if not order.status.is_open:
+                market.resting.remove(order)
+                continue
+            if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
+                if order.trigger_source.value == "last" and matching.trigger_crossed(
+                    order, bar.low, bar.high
+                ):
+                    self._trigger(market, order, bar.open)
+                continue
+            if order.order_type is OrderType.MARKET or (
+                order.status is OrderStatus.TRIGGERED
+                and (
+                    order.order_type is OrderType.STOP_MARKET
+                    or order.order_type is OrderType.TAKE_PROFIT_MARKET
+                )
+            ):
+                self.take(market, order, bar.open)
+            elif matching.limit_traded_through(order, bar.low, bar.high):
+                self._make(market, order)
+
+    def match_trade(self, market: MarketState, trade: Trade) -> None:
+        for order in tuple(market.resting):
+            if not order.status.is_open:
+                market.resting.remove(order)
+                continue
+            if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
+                if order.trigger_source.value == "last" and matching.trigger_crossed(
+                    order, trade.price, trade.price
+                ):
+                    self._trigger(market, order, trade.price)
+                continue
+            if order.order_type.has_limit_price and matching.limit_traded_through(
+                order, trade.price, trade.price
+            ):
+                market.bar_capacity = trade.quantity
+                self._make(market, order)
+            elif not order.order_type.has_limit_price:
+                market.bar_capacity = trade.quantity
+                self.take(market, order, trade.price)
+
+    def match_quote(self, market: MarketState, quote: Quote, waiting: list[Order] | None) -> None:
+        """Market orders take the opposite best price up to its size; limits fill when reached."""
+        for order in tuple(waiting or ()) + tuple(market.resting):
+            if not order.status.is_open:
+                if order in market.resting:
+                    market.resting.remove(order)
+                continue
+            buying = order.side is OrderSide.BUY
+            opposite, size = (quote.ask, quote.ask_size) if buying else (quote.bid, quote.bid_size)
+            if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
+                if matching.trigger_crossed(order, quote.mid, quote.mid):
+                    self._trigger(market, order, quote.mid)
+                continue
+            market.bar_capacity = size
+            if order.order_type.has_limit_price:
+                if matching.limit_marketable(order, opposite):
+                    self._make(market, order)
+            else:
+                self.take(market, order, opposite)
+                if order.status.is_open and order not in market.resting:
+                    market.resting.append(order)
+        if waiting:
+            waiting.clear()
+
+    def trigger_on_mark(self, market: MarketState, low: float, high: float) -> None:
+        for order in tuple(market.resting):
+            if (
+                order.status is OrderStatus.ACCEPTED
+                and order.order_type.has_trigger
+                and order.trigger_source.value == "mark"
+                and matching.trigger_crossed(order, low, high)
+            ):
+                self._trigger(market, order, market.last or float(order.trigger_price or 0))
+
+    def _trigger(self, market: MarketState, order: Order, bar_open: float) -> None:
+        order.transition(OrderStatus.TRIGGERED)
+        now = self.exchange.clock.now_ns()
+        self.exchange.emit(
+            OrderTriggered(now, order.account, order.client_order_id, order.trigger_price or ZERO)
+        )
+        if order.order_type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET):
+            self.take(market, order, matching.triggered_fill_price(order, bar_open))
+
+    def _make(self, market: MarketState, order: Order) -> None:
+        quantity = self._capped(market, order, order.leaves_quantity)
+        if quantity > 0 and order.price is not None:
+            self.execute(market, order, quantity, order.price, MAKER)
+
+    def _capped(self, market: MarketState, order: Order, wanted: Decimal) -> Decimal:
+        capacity = market.bar_capacity
+        if capacity is None:
+            return wanted
+        room = market.spec.make_qty(max(capacity, 0.0))
+        return min(wanted, room)
+
+    # -- booking -------------------------------------------------------------------------------
+
+    def _reducible(self, account: SimAccount, order: Order) -> Decimal:
+        """Return how much of ``order`` only reduces the position (spot: the balance held)."""
+        spec = self.exchange.markets[order.instrument].spec
+        if spec.kind is InstrumentKind.SPOT:
+            held = account.book.balance(spec.base)
+            return min(order.leaves_quantity, held) if order.side is OrderSide.SELL else ZERO
+        position = account.book.positions.get(order.instrument)
+        size = position.size if position is not None else ZERO
+        if size * order.side.sign >= 0:
+            return ZERO
+        return min(order.leaves_quantity, abs(size))
+
+    def execute(
+        self, market: MarketState, order: Order, quantity: Decimal, price: Decimal, liquidity: str
+    ) -> None:
+        """Book a fill: reduce-only cap, the venue's margin check, ledger, order, event."""
+        exchange = self.exchange
+        account = exchange.accounts[order.account]
+        if order.reduce_only:
+            quantity = min(quantity, self._reducible(account, order))
+            if quantity == 0:
+                exchange._close(
+                    order, OrderStatus.CANCELED, "reduce-only order has nothing to reduce"
+                )
+                return
+        spec = market.spec
+        signed = quantity if order.side is OrderSide.BUY else -quantity
+        if not order.reduce_only:
+            reason = (
+                exchange.guard.spot_rejection(account, market, signed, price)
+                if spec.kind is InstrumentKind.SPOT
+                else exchange.guard.margin_rejection(account, spec, signed, price)
+            )
+            if reason is not None:
+                exchange._close(order, OrderStatus.CANCELED, f"at fill: {reason}")
+                return
+        fee = quantity * price * exchange.config.fees.rate(liquidity)
+        fee_asset = spec.settle
+        ts = exchange.clock.now_ns()
+        self._fill_ids += 1
+        trade_id = f"{exchange.venue_id}-T-{self._fill_ids:07d}"
+        realized = exchange.ledger.apply_fill(
+            ts, account.id, spec, signed, price, fee, fee_asset, trade_id
+        )
+        order.fill(quantity, price)
+        if market.bar_capacity is not None:
+            market.bar_capacity -= float(quantity)
+        exchange.emit(
+            OrderFilled(
+                ts,
+                account.id,
+                order.client_order_id,
+                spec.symbol,
+                order.side,
+                quantity,
+                price,
+                fee,
+                fee_asset,
+                liquidity,
+                realized,
+                order.strategy_id,
+                trade_id,
+            )
+        )
+        if order.status.is_closed and order in market.resting:
+            market.resting.remove(order)
+        exchange.desk.settle_spot_shortfall(account)
+        exchange.guard.after_fill(account)

@@ -1,0 +1,191 @@
+"""The venue's margin rules in the simulated exchange: order checks and liquidation triggers.
+
+Every check goes through the account's margin model (the same code the risk engine uses to
+predict). Between exact checks a float ``MarginWatch`` estimates each account's
+liquidation gap on every price update, so a quiet market costs a few multiplications.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from xmargin.margin.base import Exposure
+from xmargin.margin.liquidation_price import solve_price
+from xmargin.margin.snapshot import AccountSnapshot
+from xmargin.model.instruments import Instrument
+from xmargin.venues.sim.accounts import SLOPE_STEP, SimAccount
+from xmargin.venues.sim.liquidation import liquidate
+from xmargin.venues.sim.markets import MarketState
+
+if TYPE_CHECKING:
+    from xmargin.venues.sim.exchange import SimulatedExchange
+
+
+class MarginGuard:
+    """Checks orders against initial margin and accounts against maintenance margin."""
+
+    def __init__(self, exchange: SimulatedExchange) -> None:
+        self.exchange = exchange
+        self._watchers: dict[str, set[str]] = {}
+        self._dirty: dict[str, SimAccount] = {}
+
+    # -- order checks ----------------------------------------------------------------------
+
+    def margin_rejection(
+        self, account: SimAccount, spec: Instrument, signed: Decimal, price: Decimal
+    ) -> str | None:
+        """Return why adding ``signed`` of ``spec`` at ``price`` breaks initial margin, or None."""
+        model = account.model
+        before = self.exchange.snapshot(account)
+        held = before.position(spec.symbol)
+        if held is not None and held.size * signed < 0 and abs(signed) <= abs(held.size):
+            return None
+        fee_rate = self.exchange.config.fees.taker
+        after = model.apply_fill(before, spec.symbol, signed, price, fee_rate)
+        leverage = account.leverage.get(spec.symbol)
+        opened = after.position(spec.symbol)
+        if held is None and opened is not None and leverage is not None:
+            after = after.with_position(replace(opened, leverage=leverage))
+        gap = model.initial_gap(after)
+        if gap >= 0:
+            return None
+        return f"insufficient margin: free collateral after it would be {gap:.2f} {model.quote}"
+
+    def spot_rejection(
+        self, account: SimAccount, market: MarketState, signed: Decimal, price: Decimal | None
+    ) -> str | None:
+        """Spot orders need the asset they give up, unless the account borrows automatically."""
+        spec = market.spec
+        reference = price if price is not None else market.last_exact()
+        if signed > 0:
+            asset, needed = spec.quote, signed * reference
+        else:
+            asset, needed = spec.base, -signed
+        available = account.book.balance(asset)
+        if available >= needed:
+            return None
+        shortfall = needed - available
+        return self.exchange.desk.auto_borrow_rejection(account, asset, shortfall)
+
+    # -- liquidation triggers --------------------------------------------------------------
+
+    def mark_dirty(self, account: SimAccount) -> None:
+        self._dirty[account.id] = account
+
+    def after_fill(self, account: SimAccount) -> None:
+        self.recheck(account, self.exchange.clock.now_ns())
+
+    def risk_pass(self, ts: int) -> None:
+        while self._dirty:
+            _, account = self._dirty.popitem()
+            self.recheck(account, ts)
+
+    def on_price(self, market: str, price: float) -> None:
+        """Move every watching account's estimate; check exactly those near liquidation."""
+        watchers = self._watchers.get(market)
+        if not watchers:
+            return
+        accounts = self.exchange.accounts
+        for account_id in tuple(watchers):
+            account = accounts[account_id]
+            if account.watch.needs_check(account.watch.move(market, price)):
+                self.mark_dirty(account)
+
+    def on_price_range(
+        self, market: str, open_price: float, low: float, high: float, ts_open: int
+    ) -> None:
+        """Check liquidation at the adverse extreme of a price interval (spec §0.4)."""
+        watchers = self._watchers.get(market)
+        if not watchers:
+            return
+        accounts = self.exchange.accounts
+        for account_id in tuple(watchers):
+            account = accounts[account_id]
+            estimate, extreme = account.watch.adverse(market, low, high)
+            if account.watch.needs_check(estimate):
+                self._check_extreme(account, market, open_price, extreme, ts_open)
+
+    def _check_extreme(
+        self, account: SimAccount, market: str, open_price: float, extreme: float, ts_open: int
+    ) -> None:
+        exposure = self._exposure(account, market)
+        if exposure is None:
+            return
+        spec = self.exchange.markets[market].spec
+        snapshot = self.exchange.snapshot(account)
+        model = account.model
+        worst = spec.make_mark(extreme)
+        if model.liquidation_gap(exposure.moved(snapshot, worst)) > 0:
+            return
+        opened = spec.make_mark(open_price)
+        if model.liquidation_gap(exposure.moved(snapshot, opened)) <= 0:
+            price = opened
+        else:
+            solved = solve_price(
+                lambda p: model.liquidation_gap(exposure.moved(snapshot, p)), opened
+            )
+            price = solved if solved is not None else worst
+        liquidate(self.exchange, account, exposure.moved(snapshot, price), exposure, ts_open)
+        self.recheck(account, self.exchange.clock.now_ns())
+
+    def _exposure(self, account: SimAccount, market: str) -> Exposure | None:
+        snapshot = self.exchange.snapshot(account)
+        for exposure in account.model.exposures(snapshot):
+            if self._market_of(account, exposure) == market:
+                return exposure
+        return None
+
+    def recheck(self, account: SimAccount, ts: int) -> None:
+        """Check the account exactly; liquidate it if it must be, else re-linearise its watch."""
+        self._dirty.pop(account.id, None)
+        if not account.has_exposure():
+            self._unwatch(account)
+            account.watch.clear()
+            return
+        snapshot = self.exchange.snapshot(account)
+        model = account.model
+        gap = model.liquidation_gap(snapshot)
+        if gap <= 0:
+            liquidate(self.exchange, account, snapshot, None, _ms(ts))
+            snapshot = self.exchange.snapshot(account)
+            if not account.has_exposure():
+                self._unwatch(account)
+                account.watch.clear()
+                return
+            gap = model.liquidation_gap(snapshot)
+        self._relinearise(account, snapshot, gap)
+
+    def _relinearise(self, account: SimAccount, snapshot: AccountSnapshot, gap: Decimal) -> None:
+        model = account.model
+        slopes: dict[str, float] = {}
+        prices: dict[str, float] = {}
+        for exposure in model.exposures(snapshot):
+            market = self._market_of(account, exposure)
+            if market not in self.exchange.markets:
+                continue
+            step = exposure.price * SLOPE_STEP
+            moved = model.liquidation_gap(exposure.moved(snapshot, exposure.price + step))
+            slopes[market] = float((moved - gap) / step)
+            prices[market] = float(exposure.price)
+        self._unwatch(account)
+        for market in slopes:
+            self._watchers.setdefault(market, set()).add(account.id)
+        account.watch.reset(float(gap), slopes, prices)
+
+    def _unwatch(self, account: SimAccount) -> None:
+        for market in account.watch.slopes:
+            watchers = self._watchers.get(market)
+            if watchers is not None:
+                watchers.discard(account.id)
+
+    @staticmethod
+    def _market_of(account: SimAccount, exposure: Exposure) -> str:
+        if exposure.asset is None:
+            return exposure.instrument
+        return f"{exposure.asset}/{account.quote}"
+
+
+def _ms(ts: int) -> int:
+    return ts // 1_000_000

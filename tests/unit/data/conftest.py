@@ -1,0 +1,37 @@
+"""Data-layer fixtures: the real data pack (skipped when absent) and the fake exchange."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+PACK = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def pack() -> Path:
+    """Return the market-data pack directory (``../shared/data``), skipping when it is absent."""
+    if not (PACK / "README.md").is_file():
+        pytest.skip(f"the market-data pack is not at {PACK} (../shared/data from the repo root)")
+    return PACK
+
+
+@functools.cache
+def _load_fake_exchange() -> ModuleType:
+    path = Path(__file__).with_name("fake_exchange.py")
+    spec = importlib.util.spec_from_file_location("xmargin_tests_fake_exchange", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def fake_exchange_module(pack: Path) -> ModuleType:
+    """Return the fake-exchange module (it serves rows from the pack)."""
+    return _load_fake_exchange()

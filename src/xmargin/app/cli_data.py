@@ -15,7 +15,13 @@ from rich.table import Table
 
 from xmargin.core.clock import WallClock, ns_to_ms
 from xmargin.data.catalog import Catalog, CatalogEntry
-from xmargin.data.download import DownloadProgress, ExchangeLike, download, make_exchange
+from xmargin.data.download import (
+    DownloadProgress,
+    ExchangeLike,
+    download,
+    make_exchange,
+    parse_kinds,
+)
 from xmargin.data.loaders import Loaded, load_file
 from xmargin.data.series import BAR_KINDS, SERIES_BY_KIND
 from xmargin.data.validation import Gap, gap_report
@@ -62,7 +68,8 @@ def import_command(
     catalog = Catalog(catalog_dir)
     console = _console()
     table = Table(title=f"imported into {catalog.root}")
-    for header in ("file", "venue", "symbol", "kind", "tf", "rows", "from", "to", "gaps"):
+    table.add_column("file", overflow="fold")
+    for header in ("venue", "symbol", "kind", "tf", "rows", "from", "to", "gaps"):
         table.add_column(header, justify="right" if header == "rows" else "left")
     if repair:
         table.add_column("repaired", justify="right")
@@ -141,6 +148,7 @@ def download_command(
     catalog_dir: Path | None,
 ) -> None:
     """Download from an exchange through ccxt, resuming where the catalog stops."""
+    specs = parse_kinds(kinds)
     catalog = Catalog(catalog_dir)
     until_ms = _ms(until) if until else ns_to_ms(WallClock().now_ns())
     exchange = EXCHANGE_FACTORY(exchange_id)
@@ -163,7 +171,7 @@ def download_command(
             bar.update(tasks[update.label], completed=completed, rows=update.rows)
 
         results = download(
-            exchange, symbol, _ms(since), kinds, catalog, until_ms, show, limit=limit
+            exchange, symbol, _ms(since), specs, catalog, until_ms, show, limit=limit
         )
     table = Table(title=f"downloaded {exchange_id} {symbol} into {catalog.root}")
     for header in ("kind", "rows", "pages", "from", "to"):

@@ -8,6 +8,7 @@ likewise. At one timestamp marks come first, then trades, quotes and bars, then 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,47 @@ class FeedSource:
 
 
 Maker = Callable[[int], object]
+Sink = Callable[[Any], None]
+
+
+def event_feeder(source: FeedSource, sink: Sink) -> Callable[[int], None]:
+    """Return a function that builds the event of a row and hands it to ``sink``.
+
+    Bars, the hot path of a backtest, are built and handed over in one call.
+    """
+    series = source.series
+    if source.kind == "ohlcv" and isinstance(series, OhlcvSeries):
+        venue, symbol, timeframe = source.venue, source.instrument, series.timeframe or ""
+        step = (series.step_ms or 0) * NANOS_PER_MILLI
+        opens_ns = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
+        o, h, low, c = (
+            series.open.tolist(),
+            series.high.tolist(),
+            series.low.tolist(),
+            series.close.tolist(),
+        )
+        volume = series.volume.tolist()
+
+        def feed_bar(row: int) -> None:
+            ts_open = opens_ns[row]
+            sink(
+                Bar(
+                    venue,
+                    symbol,
+                    timeframe,
+                    ts_open,
+                    ts_open + step,
+                    o[row],
+                    h[row],
+                    low[row],
+                    c[row],
+                    volume[row],
+                )
+            )
+
+        return feed_bar
+    make = event_maker(source)
+    return lambda row: sink(make(row))
 
 
 def event_maker(source: FeedSource) -> Maker:

@@ -22,8 +22,12 @@ from xmargin.backtest.metrics import Metrics, compute_metrics, metrics_dict
 from xmargin.backtest.round_trips import FillRecord, round_trips
 from xmargin.model.events import (
     FundingSettled,
+    InsuranceFundCovered,
     InterestCharged,
     Liquidated,
+    LoanBorrowed,
+    LoanRepaid,
+    TransferCompleted,
     OrderDenied,
     OrderFilled,
     OrderSubmitted,
@@ -33,6 +37,22 @@ from xmargin.model.records import record_of
 from xmargin.portfolio.ledger import AccountBook, Ledger
 
 NS_PER_MS = 1_000_000
+STATE_CHANGES = (
+    OrderFilled,
+    FundingSettled,
+    InterestCharged,
+    Liquidated,
+    LoanBorrowed,
+    LoanRepaid,
+    TransferCompleted,
+    InsuranceFundCovered,
+)
+
+
+def _accounts_of(event: object) -> tuple[str, ...]:
+    if isinstance(event, TransferCompleted):
+        return (event.from_account, event.to_account)
+    return (getattr(event, "account", ""),)
 
 
 def _float_state(book: AccountBook, ts_ms: int) -> Checkpoint:
@@ -110,11 +130,12 @@ class ResultsRecorder:
             self.orders_submitted += 1
         elif isinstance(event, OrderDenied):
             self.orders_denied += 1
-        account = getattr(event, "account", None)
-        if account in self.checkpoints:
-            self.checkpoints[account].append(
-                _float_state(self.ledger.book(account), record["ts_ms"])
-            )
+        if isinstance(event, STATE_CHANGES):
+            for account in _accounts_of(event):
+                if account in self.checkpoints:
+                    self.checkpoints[account].append(
+                        _float_state(self.ledger.book(account), record["ts_ms"])
+                    )
 
     def sample_margin(self, account: str, ts_ns: int, ratio: Decimal | None) -> None:
         self.margin_samples[account].append(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from xmargin.backtest.equity import PriceTrack
-from xmargin.backtest.feed import FeedSource, MergedFeed, event_maker
+from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
 from xmargin.backtest.results import BacktestResult, ResultsRecorder, build_result
 from xmargin.backtest.sources import load_sources
 from xmargin.core.clock import NANOS_PER_MILLI, SimClock
@@ -27,7 +27,8 @@ from xmargin.strategy.registry import resolve_strategy
 from xmargin.venues.sim.exchange import SimulatedExchange
 
 Progress = Callable[[int, int], None]
-FEED_KINDS = {"ohlcv": "bar", "trades": "trade", "quotes": "quote", "funding": "funding"}
+STRATEGY_FEEDS = {"ohlcv": "bar", "trades": "trade", "quotes": "quote", "funding": "funding"}
+STREAM_KINDS = {**STRATEGY_FEEDS, "mark": "mark"}
 PROGRESS_EVERY = 65_536
 
 
@@ -71,9 +72,9 @@ class Backtest:
                 raise ConfigError(str(exc), where=strategy_config.where) from None
             venue_id = config.accounts[strategy_config.account]
             feeds = [
-                (FEED_KINDS[s.kind], s.venue, s.instrument)
+                (STRATEGY_FEEDS[s.kind], s.venue, s.instrument)
                 for s in sources
-                if s.venue == venue_id and s.kind in FEED_KINDS
+                if s.venue == venue_id and s.kind in STRATEGY_FEEDS
             ]
             self.kernel.add_strategy(strategy, strategy_config.account, feeds)
         start_ns = None if config.start_ms is None else config.start_ms * NANOS_PER_MILLI
@@ -89,8 +90,7 @@ class Backtest:
         """Step through the whole feed; return the results."""
         started = time.perf_counter()
         kernel, feed = self.kernel, self.feed
-        makers = [event_maker(s) for s in self.sources]
-        handlers = [self._handler(s.kind) for s in self.sources]
+        handlers = [self._handler(s) for s in self.sources]
         first_ts = int(feed.ts_ns[0])
         kernel.start(first_ts)
         self.recorder.checkpoint_all(first_ts)
@@ -99,20 +99,23 @@ class Backtest:
         total = len(feed)
         step: int | None = None
         start_equity: Decimal | None = None
+        begin, end = kernel.begin_step, kernel.end_step
+        next_progress = 0
         for done, (ts, source, row) in enumerate(feed):
             if ts != step:
                 if step is not None:
                     if start_equity is None:
                         start_equity = self._equity()
-                    kernel.end_step(step)
+                    end(step)
                     if step >= next_sample:
                         self._sample_margin(step)
                         next_sample = step - step % sample_every + sample_every
-                    if progress is not None and done % PROGRESS_EVERY < 1:
+                    if progress is not None and done >= next_progress:
                         progress(done, total)
-                kernel.begin_step(ts)
+                        next_progress = done + PROGRESS_EVERY
+                begin(ts)
                 step = ts
-            handlers[source](makers[source](row))
+            handlers[source](row)
         if step is not None:
             if start_equity is None:
                 start_equity = self._equity()
@@ -134,17 +137,12 @@ class Backtest:
         result.events_processed = total
         return result
 
-    def _handler(self, kind: str) -> Callable[[Any], None]:
-        kernel = self.kernel
-        handlers: dict[str, Callable[[Any], None]] = {
-            "ohlcv": kernel.on_bar,
-            "mark": kernel.on_mark,
-            "index": lambda _event: None,
-            "trades": kernel.on_trade,
-            "quotes": kernel.on_quote,
-            "funding": kernel.on_funding,
-        }
-        return handlers[kind]
+    def _handler(self, source: FeedSource) -> Callable[[int], None]:
+        """Return the function turning one row of ``source`` into an event for the kernel."""
+        if source.kind == "index":
+            return lambda _row: None
+        kind = STREAM_KINDS[source.kind]
+        return event_feeder(source, self.kernel.handler(kind, source.venue, source.instrument))
 
     def _equity(self) -> Decimal:
         total = ZERO

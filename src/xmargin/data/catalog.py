@@ -29,7 +29,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from xmargin.core.errors import ConfigError, DataError
-from xmargin.data.series import BAR_KINDS, OhlcvSeries, Series, check_kind
+from xmargin.data.series import BAR_KINDS, OhlcvSeries, Series, check_kind, timeframe_ms
 from xmargin.data.validation import validate
 
 _META_KEY = b"xmargin"
@@ -87,6 +87,7 @@ class Catalog:
         if kind in BAR_KINDS:
             if timeframe is None:
                 raise ConfigError(f"{kind} data needs a timeframe such as 5m or 1h")
+            timeframe_ms(timeframe)
             return base / kind / f"{timeframe}.parquet"
         if timeframe is not None:
             raise ConfigError(f"{kind} data has no timeframe (got {timeframe!r})")
@@ -101,14 +102,14 @@ class Catalog:
         timeframe: str | None = None,
     ) -> CatalogEntry:
         """Merge ``series`` into the stored series (incoming rows win) and replace it atomically."""
+        if not isinstance(series, check_kind(kind)):
+            raise ConfigError(f"a {type(series).__name__} cannot be stored as {kind} data")
         if isinstance(series, OhlcvSeries):
             if timeframe is not None and series.timeframe not in (None, timeframe):
                 raise ConfigError(f"series timeframe {series.timeframe} is not {timeframe}")
             timeframe = timeframe or series.timeframe
             series = dataclasses.replace(series, timeframe=timeframe)
         path = self.path(venue, symbol, kind, timeframe)
-        if not isinstance(series, check_kind(kind)):
-            raise ConfigError(f"a {type(series).__name__} cannot be stored as {kind} data")
         merged = series
         if path.exists():
             merged = _merge(self._read(path, venue, symbol, kind), series)

@@ -6,6 +6,7 @@ from ``fetch_funding_rate_history``. Pages start after the catalog's last timest
 second run resumes), advance by the last timestamp plus one bar (plus 1 ms for funding),
 and each page is merged into the catalog atomically before the next is fetched. Only
 complete bars are kept: a bar opening at ``t`` is stored when ``t + bar <= until_ms``.
+A page that reaches ``until_ms`` or brings nothing new ends the download.
 
 A page shorter than the page size ends the download only when the page size is known to be
 honoured: given by the caller, or the exchange's ccxt ``features`` limit for OHLCV. Funding
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import ccxt  # type: ignore[import-untyped]
@@ -173,17 +175,8 @@ def _download_bars(
     cursor, rows, pages, first = start, 0, 0, None
     report(DownloadProgress(spec.label, start, end_ms, start, 0))
     while cursor + step <= end_ms:
-        page = _call(
-            exchange,
-            symbol,
-            spec,
-            exchange.fetch_ohlcv,
-            symbol,
-            spec.timeframe,
-            cursor,
-            page_size,
-            params,
-        )
+        fetch = partial(exchange.fetch_ohlcv, symbol, spec.timeframe, cursor, page_size, params)
+        page = _call(exchange.id, symbol, spec, fetch)
         pages += 1
         kept = [row for row in page if cursor <= int(row[0]) and int(row[0]) + step <= end_ms]
         if kept:
@@ -193,9 +186,10 @@ def _download_bars(
             rows += len(series)
             cursor = int(series.ts_ms[-1]) + step
         report(DownloadProgress(spec.label, start, end_ms, min(cursor, end_ms), rows))
-        if not kept or (trust_short and len(page) < page_size):
+        reached_end = any(int(row[0]) + step > end_ms for row in page)
+        if not kept or reached_end or (trust_short and len(page) < page_size):
             break
-    last = catalog.last_timestamp(exchange.id, symbol, spec.kind, spec.timeframe) if rows else None
+    last = cursor - step if rows else None
     return DownloadResult(spec.label, start, end_ms, rows, pages, first, last)
 
 
@@ -215,9 +209,8 @@ def _download_funding(
     cursor, rows, pages, first, previous = start, 0, 0, None, stored
     report(DownloadProgress(spec.label, start, end_ms, start, 0))
     while cursor < end_ms:
-        page = _call(
-            exchange, symbol, spec, exchange.fetch_funding_rate_history, symbol, cursor, page_size
-        )
+        fetch = partial(exchange.fetch_funding_rate_history, symbol, cursor, page_size)
+        page = _call(exchange.id, symbol, spec, fetch)
         pages += 1
         kept = [item for item in page if cursor <= int(item["timestamp"]) < end_ms]
         if kept:
@@ -228,27 +221,26 @@ def _download_funding(
             previous = int(series.ts_ms[-1])
             cursor = previous + 1
         report(DownloadProgress(spec.label, start, end_ms, min(cursor, end_ms), rows))
-        if not kept or (limit is not None and len(page) < page_size):
+        reached_end = any(int(item["timestamp"]) >= end_ms for item in page)
+        if not kept or reached_end or (limit is not None and len(page) < page_size):
             break
     return DownloadResult(spec.label, start, end_ms, rows, pages, first, previous if rows else None)
 
 
-def _call(
-    exchange: ExchangeLike, symbol: str, spec: KindSpec, method: Callable[..., Any], *args: Any
-) -> Any:
-    """Call one ccxt method, turning ccxt errors into xmargin's error families."""
+def _call(venue: str, symbol: str, spec: KindSpec, fetch: Callable[[], Any]) -> Any:
+    """Fetch one page, turning ccxt errors into xmargin's error families."""
     try:
-        return method(*args)
+        return fetch()
     except (ccxt.BadSymbol, ccxt.NotSupported) as exc:
         raise ConfigError(
-            f"{exchange.id} cannot serve {spec.label} for {symbol}: {exc}", where="download"
+            f"{venue} cannot serve {spec.label} for {symbol}: {exc}", where="download"
         ) from exc
     except ccxt.NetworkError as exc:
         raise TransientVenueError(
-            f"{exchange.id} {symbol} {spec.label}: {exc}; run again to resume"
+            f"{venue} {symbol} {spec.label}: {exc}; run again to resume"
         ) from exc
     except ccxt.BaseError as exc:
-        raise TerminalVenueError(f"{exchange.id} {symbol} {spec.label}: {exc}") from exc
+        raise TerminalVenueError(f"{venue} {symbol} {spec.label}: {exc}") from exc
 
 
 def _ohlcv_cap(exchange: ExchangeLike, symbol: str, kind: str) -> int | None:

@@ -203,8 +203,8 @@ def load_file(
     spec = resolve_spec(path, venue=venue, symbol=symbol, kind=kind, timeframe=timeframe)
     assert spec.venue is not None and spec.kind is not None
     if spec.kind == "funding":
-        if symbol is not None or spec.symbol is not None:
-            wanted = native_symbol_to_ccxt(str(symbol or spec.symbol))
+        if spec.symbol is not None:
+            wanted = native_symbol_to_ccxt(spec.symbol)
             series, report = read_funding(
                 path, symbol=wanted, interval_h=spec.interval_h, repair=repair
             )

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import numpy as np
-import numpy.typing as npt
 
 from xmargin.core.errors import ConfigError, InvariantError
 from xmargin.data.series import (
@@ -184,12 +183,6 @@ def _widen_low(series: Any, rule: Rule) -> Any:
 def _zero(series: Any, rule: Rule) -> Any:
     values = np.where(rule.mask, 0.0, getattr(series, rule.field))
     return series.with_columns(**{rule.field: values})
-
-
-def _replace(series: S, **arrays: npt.NDArray[Any]) -> S:
-    values = {name: getattr(series, name) for name in series.__dataclass_fields__}
-    values.update(arrays)
-    return type(series)(**values)
 
 
 _FIXES: dict[str, Callable[[Any, Rule], Any]] = {

@@ -7,7 +7,7 @@ Everything is validated before anything runs; an unknown key or a bad value is o
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
@@ -247,7 +247,9 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
     accounts = []
     for i, item in enumerate(accounts_raw):
         account_where = f"{where}.accounts[{i}]"
-        model = build_model(model_id, params, source=where, base_dir=base)
+        model = replace(
+            build_model(model_id, params, source=where, base_dir=base), taker_fee_rate=fees.taker
+        )
         acct = ParamReader(item, account_where)
         short_id = acct.text("id", "main")
         balances = acct.decimal_map("balances", minimum=ZERO)

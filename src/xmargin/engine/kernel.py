@@ -21,7 +21,7 @@ from xmargin.engine.risk_hook import RiskHook
 from xmargin.margin.base import MarginReport
 from xmargin.model.events import OrderDenied, OrderSubmitted
 from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
-from xmargin.model.orders import Order, OrderStatus, TriggerSource
+from xmargin.model.orders import Order, OrderSide, OrderStatus, TriggerSource
 from xmargin.portfolio.ledger import AccountBook, Ledger
 from xmargin.strategy.base import Strategy
 from xmargin.strategy.context import StrategyContext
@@ -60,6 +60,7 @@ class Kernel:
         self._scheduled: list[tuple[int, int, Callable[[int], None]]] = []
         self._timers: dict[tuple[str, str], int] = {}
         self._sequence = 0
+        self._venue_list = list(self.venues.values())
         self.step_ts: int | None = None
 
     # -- set-up ---------------------------------------------------------------------------
@@ -108,35 +109,46 @@ class Kernel:
             self._finish(due)
         self.clock.advance_to(ts)
         self.step_ts = ts
-        for venue in self.venues.values():
+        for venue in self._venue_list:
             venue.admit_arrivals(ts)
 
     def on_mark(self, mark: MarkPrice) -> None:
         self.venues[mark.venue].on_mark(mark)
 
     def on_bar(self, bar: Bar) -> None:
-        self.venues[bar.venue].on_bar(bar)
-        callbacks = self._subscribers.get(("bar", bar.venue, bar.instrument))
-        if callbacks:
-            self._pending.append((callbacks, bar))
+        self.handler("bar", bar.venue, bar.instrument)(bar)
 
     def on_trade(self, trade: Trade) -> None:
-        self.venues[trade.venue].on_trade(trade)
-        callbacks = self._subscribers.get(("trade", trade.venue, trade.instrument))
-        if callbacks:
-            self._pending.append((callbacks, trade))
+        self.handler("trade", trade.venue, trade.instrument)(trade)
 
     def on_quote(self, quote: Quote) -> None:
-        self.venues[quote.venue].on_quote(quote)
-        callbacks = self._subscribers.get(("quote", quote.venue, quote.instrument))
-        if callbacks:
-            self._pending.append((callbacks, quote))
+        self.handler("quote", quote.venue, quote.instrument)(quote)
 
     def on_funding(self, funding: FundingRate) -> None:
-        self.venues[funding.venue].on_funding(funding)
-        callbacks = self._subscribers.get(("funding", funding.venue, funding.instrument))
-        if callbacks:
-            self._pending.append((callbacks, funding))
+        self.handler("funding", funding.venue, funding.instrument)(funding)
+
+    def handler(self, kind: str, venue_id: str, instrument: str) -> Callback:
+        """Return the function that takes one ``kind`` event of a stream: the venue sees it
+        now (phase 1 or 2), the subscribed strategies after the risk pass (phase 4)."""
+        venue = self.venues[venue_id]
+        if kind == "mark":
+            return venue.on_mark
+        to_venue: Callback = {
+            "bar": venue.on_bar,
+            "trade": venue.on_trade,
+            "quote": venue.on_quote,
+            "funding": venue.on_funding,
+        }[kind]
+        callbacks = self._subscribers.get((kind, venue_id, instrument))
+        if not callbacks:
+            return to_venue
+        queue = self._pending.append
+
+        def handle(event: object) -> None:
+            to_venue(event)
+            queue((callbacks, event))
+
+        return handle
 
     def end_step(self, ts: int) -> None:
         """Settle, run the risk pass, deliver callbacks, then let new orders reach venues."""
@@ -147,14 +159,14 @@ class Kernel:
         self._finish(ts)
 
     def _finish(self, ts: int) -> None:
-        venues = self.venues.values()
+        venues = self._venue_list
         for venue in venues:
-            venue.on_clock(ts)
-            venue.risk_pass(ts)
+            venue.settle(ts)
         pending = self._pending
         if pending:
-            self._pending = []
-            for callbacks, data in pending:
+            delivered = pending[:]
+            pending.clear()
+            for callbacks, data in delivered:
                 for callback in callbacks:
                     callback(data)
         for venue in venues:
@@ -295,6 +307,15 @@ class Kernel:
         venue = self.venue_of(account)
         sim_account = venue.accounts[account]
         return sim_account.model.assess(venue.snapshot(sim_account))
+
+    def max_order_quantity(
+        self, account: str, symbol: str, side: OrderSide, price: Decimal | None
+    ) -> Decimal:
+        venue = self.venue_of(account)
+        sim_account = venue.accounts[account]
+        reference = price if price is not None else self.market(account, symbol).last_exact()
+        snapshot = venue.snapshot(sim_account)
+        return sim_account.model.max_additional_size(snapshot, symbol, side, reference)
 
     def default_trigger(self, account: str) -> TriggerSource:
         return self.venue_of(account).config.stop_trigger

@@ -210,7 +210,7 @@ class CrossMarginModel(ABC):
             raise ConfigError(f"{self.venue} does not trade inverse contracts such as {instrument}")
         held = account.position(instrument)
         if held is None:
-            held = PositionSnapshot(instrument, ZERO, ZERO, price)
+            held = PositionSnapshot(instrument, ZERO, ZERO, price, account.leverage.get(instrument))
         outcome = apply_fill(held.size, entry_cost(held.size, held.entry_price), quantity, price)
         position = PositionSnapshot(
             instrument, outcome.size, outcome.entry_price, held.mark_price, held.leverage

@@ -57,7 +57,8 @@ class AccountSnapshot:
 
     ``balances`` are signed amounts per asset (a negative balance is a borrow on venues
     that work that way, such as FTX); ``prices`` value each non-quote asset in the
-    model's quote currency.
+    model's quote currency. ``leverage`` holds the account's leverage settings per
+    instrument, which a position opened by a what-if fill takes.
     """
 
     balances: Mapping[str, Decimal] = field(default_factory=dict)
@@ -65,6 +66,7 @@ class AccountSnapshot:
     loans: tuple[LoanSnapshot, ...] = ()
     prices: Mapping[str, Decimal] = field(default_factory=dict)
     orders: tuple[OrderSnapshot, ...] = ()
+    leverage: Mapping[str, Decimal] = field(default_factory=dict)
 
     def balance(self, asset: str) -> Decimal:
         return self.balances.get(asset, ZERO)

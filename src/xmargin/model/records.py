@@ -21,14 +21,19 @@ def to_plain(value: Any) -> Any:
     return value
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def record_of(message: Any) -> dict[str, Any]:
     """Return ``{"type": ClassName, "ts_ms": …, field: value…}`` for a dataclass message."""
-    record: dict[str, Any] = {"type": type(message).__name__}
+    kind = type(message)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(message) if f.name != "ts_event")
+    record: dict[str, Any] = {"type": kind.__name__}
     ts_event = getattr(message, "ts_event", None)
     if ts_event is not None:
         record["ts_ms"] = ts_event // 1_000_000
-    for f in fields(message):
-        if f.name == "ts_event":
-            continue
-        record[f.name] = to_plain(getattr(message, f.name))
+    for name in names:
+        record[name] = to_plain(getattr(message, name))
     return record

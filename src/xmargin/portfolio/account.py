@@ -29,7 +29,9 @@ def snapshot_of(
     loans = tuple(
         LoanSnapshot(loan.asset, loan.principal, loan.interest) for loan in book.loans.values()
     )
-    return AccountSnapshot(dict(book.balances), positions, loans, dict(prices), orders)
+    return AccountSnapshot(
+        dict(book.balances), positions, loans, dict(prices), orders, dict(leverage)
+    )
 
 
 class AccountView:

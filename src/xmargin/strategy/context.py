@@ -70,6 +70,15 @@ class StrategyContext:
         """The account's full margin report from its venue model, at current marks."""
         return self._kernel.margin_report(account or self.account)
 
+    def max_order_quantity(
+        self, symbol: str, side: OrderSide, price: Decimal | None = None, account: str | None = None
+    ) -> Decimal:
+        """The largest quantity the venue's margin model would accept now (fees included)."""
+        account = account or self.account
+        spec = self.instrument(symbol, account)
+        limit = self._kernel.max_order_quantity(account, symbol, side, price)
+        return spec.round_qty(limit)
+
     def open_orders(self, symbol: str | None = None, account: str | None = None) -> list[Order]:
         orders = self._kernel.open_orders(account or self.account)
         return [o for o in orders if symbol is None or o.instrument == symbol]

@@ -127,7 +127,10 @@ class FakeExchange:
                 "symbol": symbol,
                 "fundingRate": rate,
                 "timestamp": ts,
-                "datetime": datetime.fromtimestamp(ts / 1000, UTC).isoformat()[:23] + "Z",
+                "datetime": datetime.fromtimestamp(ts / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[
+                    :23
+                ]
+                + "Z",
             }
             for ts, rate, text in rows
         ]

@@ -66,6 +66,7 @@ def test_layout_is_venue_symbol_kind_and_timeframe(tmp_path):
         (("../up", SYMBOL, "funding", None), "venue '../up' cannot name a catalog directory"),
         ((VENUE, "BTC USDT", "funding", None), "symbol 'BTC USDT' cannot name a catalog directory"),
         ((VENUE, SYMBOL, "candles", None), "unknown data kind 'candles'"),
+        ((VENUE, SYMBOL, "ohlcv", "5 min"), "unknown timeframe '5 min'"),
     ],
 )
 def test_bad_keys_are_config_errors(tmp_path, args, message):
@@ -136,7 +137,8 @@ def test_loading_what_is_not_stored_says_how_to_get_it(tmp_path):
         Catalog(tmp_path).load(VENUE, SYMBOL, "funding")
     path = tmp_path / "binanceusdm/BTC_USDT-USDT/funding.parquet"
     assert str(raised.value) == (
-        f"{path}: no binanceusdm BTC/USDT:USDT funding data in the catalog; import or download it first"
+        f"{path}: no binanceusdm BTC/USDT:USDT funding data in the catalog;"
+        " import or download it first"
     )
 
 

@@ -25,7 +25,8 @@ class BuyAndHold(Strategy):
     """Enter with one market order at the first bar (or the first bar opening at ``enter_at``).
 
     Size: ``quantity``, or when ``leverage`` is set, ``leverage × equity / price`` rounded
-    down to the lot. Hold until the end; optionally flatten on stop.
+    down to the lot and capped at what the venue's margin model accepts with the fee paid.
+    Hold until the end; optionally flatten on stop.
     """
 
     name = "buy_and_hold"
@@ -53,12 +54,14 @@ class BuyAndHold(Strategy):
         self._entered = True
         params = self.params
         quantity = params.quantity
+        side = OrderSide(params.side)
         if params.leverage > 0:
             equity = self.ctx.margin().equity
             spec = self.ctx.instrument(params.instrument)
-            quantity = spec.round_qty(params.leverage * equity / spec.make_price(bar.close))
+            wanted = spec.round_qty(params.leverage * equity / spec.make_price(bar.close))
+            quantity = min(wanted, self.ctx.max_order_quantity(params.instrument, side))
         if quantity > 0:
-            self.ctx.order(params.instrument, OrderSide(params.side), quantity)
+            self.ctx.order(params.instrument, side, quantity)
 
     def on_stop(self) -> None:
         if self.params.flatten_on_stop:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,8 +34,10 @@ class SmaCross(Strategy):
             raise ValueError(
                 f"{strategy_id}: need 0 < fast < slow, got {params.fast}, {params.slow}"
             )
-        self._fast: deque[float] = deque()
-        self._slow: deque[float] = deque()
+        self._fast_n = params.fast
+        self._slow_n = params.slow
+        self._closes = [0.0] * params.slow
+        self._count = 0
         self._fast_sum = 0.0
         self._slow_sum = 0.0
         self._target = Decimal(0)
@@ -46,29 +47,33 @@ class SmaCross(Strategy):
 
     def on_bar(self, bar: Bar) -> None:
         close = bar.close
-        params = self.params
-        fast, slow = self._fast, self._slow
-        fast.append(close)
-        slow.append(close)
-        self._fast_sum += close
-        self._slow_sum += close
-        if len(fast) > params.fast:
-            self._fast_sum -= fast.popleft()
-        if len(slow) > params.slow:
-            self._slow_sum -= slow.popleft()
-        if len(slow) < params.slow:
+        count = self._count
+        self._count = count + 1
+        slow_n, fast_n = self._slow_n, self._fast_n
+        closes = self._closes
+        leaving_slow = closes[count % slow_n]
+        closes[count % slow_n] = close
+        fast_sum = self._fast_sum + close
+        slow_sum = self._slow_sum + close
+        if count >= fast_n:
+            fast_sum -= closes[(count - fast_n) % slow_n]
+        if count >= slow_n:
+            slow_sum -= leaving_slow
+        self._fast_sum = fast_sum
+        self._slow_sum = slow_sum
+        if count + 1 < slow_n:
             return
-        fast_mean = self._fast_sum / params.fast
-        slow_mean = self._slow_sum / params.slow
+        fast_mean = fast_sum / fast_n
+        slow_mean = slow_sum / slow_n
         if fast_mean > slow_mean:
-            target = params.quantity
+            target = self.params.quantity
         elif fast_mean < slow_mean:
-            target = -params.quantity
+            target = -self.params.quantity
         else:
             return
         if target != self._target:
             self._target = target
-            self.ctx.target_position(params.instrument, target)
+            self.ctx.target_position(self.params.instrument, target)
 
     def on_stop(self) -> None:
         if self.params.flatten_on_stop:

@@ -62,6 +62,21 @@ class MarginWatch:
     def needs_check(self, estimate: float) -> bool:
         return estimate <= self.threshold
 
+    def observe(self, market: str, low: float, high: float, close: float) -> float | None:
+        """Move ``market`` over an interval ending at ``close``.
+
+        Returns the interval's adverse extreme when the estimate there reaches the recheck
+        threshold (the caller checks it exactly), else None; the estimate ends at ``close``.
+        """
+        slope = self.slopes[market]
+        reference = self.reference[market]
+        estimate = self.estimate
+        extreme = low if slope > 0 else high
+        crossed = estimate + slope * (extreme - reference) <= self.threshold
+        self.estimate = estimate + slope * (close - reference)
+        self.reference[market] = close
+        return extreme if crossed else None
+
 
 class SimAccount:
     """One account (or sub-account) on a simulated venue."""

@@ -79,8 +79,11 @@ class SimulatedExchange:
         self.guard = MarginGuard(self)
         self.fills = FillEngine(self)
         self.desk = LoanDesk(self)
-        self._next_interest_ns: int | None = None
-        self._next_funding_ns: int | None = None
+        never = 2**63
+        self._next_interest_ns = never
+        self._next_funding_ns = never
+        self._next_due = never
+        self._volume_capacity = config.slippage.kind == "volume"
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ class SimulatedExchange:
         if self.config.funding.constant_rate is not None:
             period = self.config.funding.interval_hours * NANOS_PER_HOUR
             self._next_funding_ns = _next_boundary(ts, period)
+        self._next_due = min(self._next_funding_ns, self._next_interest_ns)
 
     # -- VenuePort: requests ---------------------------------------------------------------
 
@@ -200,9 +204,10 @@ class SimulatedExchange:
         market = self.markets.get(mark.instrument)
         if market is None:
             return
-        self.guard.on_price_range(mark.instrument, mark.open, mark.low, mark.high, mark.ts_open)
         market.set_mark(mark.close)
-        self.guard.on_price(mark.instrument, mark.close)
+        self.guard.on_price_move(
+            mark.instrument, mark.open, mark.low, mark.high, mark.close, mark.ts_open
+        )
         if self._has_mark_stops(market):
             self.fills.trigger_on_mark(market, mark.low, mark.high)
 
@@ -211,21 +216,22 @@ class SimulatedExchange:
         market = self.markets.get(bar.instrument)
         if market is None:
             return
-        market.bar_open = bar.open
-        market.bar_volume = bar.volume
-        market.bar_ts_open = bar.ts_open
-        market.bar_capacity = self.config.slippage.capacity(bar.volume)
+        if self._volume_capacity:
+            market.bar_volume = bar.volume
+            market.bar_capacity = self.config.slippage.capacity(bar.volume)
         waiting = self._waiting_open.get(bar.instrument)
         if waiting:
             self.fills.fill_at_open(market, waiting, bar.open)
             waiting.clear()
         if market.resting:
             self.fills.match_bar(market, bar)
-        market.last = bar.close
+        close = bar.close
+        market.last = close
         if not market.has_mark_feed:
-            self.guard.on_price_range(bar.instrument, bar.open, bar.low, bar.high, bar.ts_open)
-            market.set_mark(bar.close)
-            self.guard.on_price(bar.instrument, bar.close)
+            market.set_mark(close)
+            self.guard.on_price_move(
+                bar.instrument, bar.open, bar.low, bar.high, close, bar.ts_open
+            )
 
     def on_trade(self, trade: Trade) -> None:
         market = self.markets.get(trade.instrument)
@@ -240,7 +246,7 @@ class SimulatedExchange:
         market.last = trade.price
         if not market.has_mark_feed:
             market.set_mark(trade.price)
-            self.guard.on_price(trade.instrument, trade.price)
+            self.guard.on_price_move(trade.instrument, *(trade.price,) * 4, trade.ts_event)
 
     def on_quote(self, quote: Quote) -> None:
         market = self.markets.get(quote.instrument)
@@ -249,8 +255,9 @@ class SimulatedExchange:
         self.fills.match_quote(market, quote, self._waiting_open.get(quote.instrument))
         market.last = quote.mid
         if not market.has_mark_feed:
-            market.set_mark(quote.mid)
-            self.guard.on_price(quote.instrument, quote.mid)
+            mid = quote.mid
+            market.set_mark(mid)
+            self.guard.on_price_move(quote.instrument, mid, mid, mid, mid, quote.ts_event)
 
     # -- settlements: phase 2 --------------------------------------------------------------
 
@@ -277,19 +284,26 @@ class SimulatedExchange:
             )
             self.guard.mark_dirty(account)
 
-    def on_clock(self, ts: int) -> None:
-        """Run scheduled settlements due by ``ts``: constant-rate funding and hourly interest."""
+    def settle(self, ts: int) -> None:
+        """Phases 2 and 3: scheduled settlements due by ``ts``, then the risk pass."""
+        if ts >= self._next_due:
+            self._run_schedule(ts)
+        if self.guard.dirty:
+            self.guard.risk_pass(ts)
+
+    def _run_schedule(self, ts: int) -> None:
+        """Constant-rate funding and hourly interest due by ``ts``, each at its own time."""
         rate = self.config.funding.constant_rate
-        while (
-            self._next_funding_ns is not None and rate is not None and self._next_funding_ns <= ts
-        ):
+        period = self.config.funding.interval_hours * NANOS_PER_HOUR
+        while self._next_funding_ns <= ts and rate is not None:
             for market in self.markets.values():
                 if market.spec.is_derivative and market.has_price:
                     self._settle_funding(market, rate, self._next_funding_ns)
-            self._next_funding_ns += self.config.funding.interval_hours * NANOS_PER_HOUR
-        while self._next_interest_ns is not None and self._next_interest_ns <= ts:
+            self._next_funding_ns += period
+        while self._next_interest_ns <= ts:
             self._charge_interest(self._next_interest_ns)
             self._next_interest_ns += NANOS_PER_HOUR
+        self._next_due = min(self._next_funding_ns, self._next_interest_ns)
 
     def _charge_interest(self, ts: int) -> None:
         for account in self.accounts.values():
@@ -304,9 +318,6 @@ class SimulatedExchange:
 
     # -- risk pass: phase 3; new orders: phase 5 -----------------------------------------
 
-    def risk_pass(self, ts: int) -> None:
-        self.guard.risk_pass(ts)
-
     def admit_arrivals(self, before: int) -> None:
         """Admit orders that reached the venue before ``before``, ahead of that step's data.
 
@@ -317,12 +328,13 @@ class SimulatedExchange:
             self._process(before, immediate=False)
 
     def process_incoming(self, ts: int) -> None:
-        """Let orders whose latency has elapsed by ``ts`` reach the matching engine."""
-        if self.desk.has_pending:
+        """Phase 5: let orders (and loans) whose latency has elapsed by ``ts`` reach the venue."""
+        if self.desk.pending:
             self.desk.process(ts)
         if self._incoming and self._incoming[0][0] <= ts:
             self._process(ts, immediate=True)
-        self.guard.risk_pass(ts)
+        if self.guard.dirty:
+            self.guard.risk_pass(ts)
 
     def _process(self, ts: int, *, immediate: bool) -> None:
         incoming = self._incoming

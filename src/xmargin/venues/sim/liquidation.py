@@ -20,7 +20,7 @@ from xmargin.margin.hyperliquid import HyperliquidCross
 from xmargin.margin.snapshot import AccountSnapshot
 from xmargin.model.events import InsuranceFundCovered, Liquidated
 from xmargin.model.instruments import Instrument, parse_symbol
-from xmargin.model.numbers import ZERO
+from xmargin.model.numbers import ZERO, quantize_places
 from xmargin.portfolio.ledger import PostingKind
 from xmargin.venues.sim.accounts import SimAccount
 
@@ -73,7 +73,8 @@ class _Liquidation:
         self.moved_price = None if exposure is None else _moved_price(snapshot, exposure)
         self.trigger_ts_ms = trigger_ts_ms
         self.ts = exchange.clock.now_ns()
-        self.ratio = account.model.assess(snapshot).margin_ratio
+        ratio = account.model.headline(snapshot)[1]
+        self.ratio = None if ratio is None or not ratio.is_finite() else quantize_places(ratio, 10)
         account.state = MarginState.LIQUIDATING
 
     def snapshot(self) -> AccountSnapshot:

@@ -32,7 +32,7 @@ class LoanDesk:
 
     def __init__(self, exchange: SimulatedExchange) -> None:
         self.exchange = exchange
-        self._pending: list[tuple[int, SimAccount, str, Decimal, str]] = []
+        self.pending: list[tuple[int, SimAccount, str, Decimal, str]] = []
 
     def hourly_rate(self, account: SimAccount, asset: str) -> Decimal:
         """The venue's configured hourly rate, else the margin model's own, else zero."""
@@ -49,17 +49,13 @@ class LoanDesk:
         now = exchange.clock.now_ns()
         exchange.emit(LoanRequested(now, account.id, asset, amount, loan_id))
         arrival = now + exchange.config.latency.order_delay_ns(exchange._latency_rng)
-        self._pending.append((arrival, account, asset, amount, loan_id))
+        self.pending.append((arrival, account, asset, amount, loan_id))
         return loan_id
-
-    @property
-    def has_pending(self) -> bool:
-        return bool(self._pending)
 
     def process(self, ts: int) -> None:
         """Answer the borrow requests that have reached the venue."""
-        due = [item for item in self._pending if item[0] <= ts]
-        self._pending = [item for item in self._pending if item[0] > ts]
+        due = [item for item in self.pending if item[0] <= ts]
+        self.pending = [item for item in self.pending if item[0] > ts]
         for _, account, asset, amount, loan_id in due:
             reason = self.borrow_rejection(account, asset, amount)
             if reason is None:

@@ -7,7 +7,6 @@ liquidation gap on every price update, so a quiet market costs a few multiplicat
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from xmargin.margin.base import Exposure
 from xmargin.margin.liquidation_price import solve_price
 from xmargin.margin.snapshot import AccountSnapshot
 from xmargin.model.instruments import Instrument
+from xmargin.model.numbers import round_to_increment
 from xmargin.venues.sim.accounts import SLOPE_STEP, SimAccount
 from xmargin.venues.sim.liquidation import liquidate
 from xmargin.venues.sim.markets import MarketState
@@ -29,7 +29,7 @@ class MarginGuard:
     def __init__(self, exchange: SimulatedExchange) -> None:
         self.exchange = exchange
         self._watchers: dict[str, set[str]] = {}
-        self._dirty: dict[str, SimAccount] = {}
+        self.dirty: dict[str, SimAccount] = {}
 
     # -- order checks ----------------------------------------------------------------------
 
@@ -44,10 +44,6 @@ class MarginGuard:
             return None
         fee_rate = self.exchange.config.fees.taker
         after = model.apply_fill(before, spec.symbol, signed, price, fee_rate)
-        leverage = account.leverage.get(spec.symbol)
-        opened = after.position(spec.symbol)
-        if held is None and opened is not None and leverage is not None:
-            after = after.with_position(replace(opened, leverage=leverage))
         gap = model.initial_gap(after)
         if gap >= 0:
             return None
@@ -72,40 +68,34 @@ class MarginGuard:
     # -- liquidation triggers --------------------------------------------------------------
 
     def mark_dirty(self, account: SimAccount) -> None:
-        self._dirty[account.id] = account
+        self.dirty[account.id] = account
 
     def after_fill(self, account: SimAccount) -> None:
         self.recheck(account, self.exchange.clock.now_ns())
 
     def risk_pass(self, ts: int) -> None:
-        while self._dirty:
-            _, account = self._dirty.popitem()
+        while self.dirty:
+            _, account = self.dirty.popitem()
             self.recheck(account, ts)
 
-    def on_price(self, market: str, price: float) -> None:
-        """Move every watching account's estimate; check exactly those near liquidation."""
-        watchers = self._watchers.get(market)
-        if not watchers:
-            return
-        accounts = self.exchange.accounts
-        for account_id in tuple(watchers):
-            account = accounts[account_id]
-            if account.watch.needs_check(account.watch.move(market, price)):
-                self.mark_dirty(account)
-
-    def on_price_range(
-        self, market: str, open_price: float, low: float, high: float, ts_open: int
+    def on_price_move(
+        self, market: str, open_price: float, low: float, high: float, close: float, ts_open: int
     ) -> None:
-        """Check liquidation at the adverse extreme of a price interval (spec §0.4)."""
+        """A market moved over an interval: check each watching account at the interval's
+        adverse extreme (spec §0.4), then move its estimate to the close."""
         watchers = self._watchers.get(market)
         if not watchers:
             return
         accounts = self.exchange.accounts
         for account_id in tuple(watchers):
             account = accounts[account_id]
-            estimate, extreme = account.watch.adverse(market, low, high)
-            if account.watch.needs_check(estimate):
+            extreme = account.watch.observe(market, low, high, close)
+            if extreme is not None:
                 self._check_extreme(account, market, open_price, extreme, ts_open)
+                if account.watch.estimate <= account.watch.threshold:
+                    self.mark_dirty(account)
+            elif account.watch.estimate <= account.watch.threshold:
+                self.mark_dirty(account)
 
     def _check_extreme(
         self, account: SimAccount, market: str, open_price: float, extreme: float, ts_open: int
@@ -126,8 +116,9 @@ class MarginGuard:
             solved = solve_price(
                 lambda p: model.liquidation_gap(exposure.moved(snapshot, p)), opened
             )
-            price = solved if solved is not None else worst
-        liquidate(self.exchange, account, exposure.moved(snapshot, price), exposure, ts_open)
+            price = worst if solved is None else round_to_increment(solved, spec.mark_increment)
+        trigger_ms = ts_open // 1_000_000
+        liquidate(self.exchange, account, exposure.moved(snapshot, price), exposure, trigger_ms)
         self.recheck(account, self.exchange.clock.now_ns())
 
     def _exposure(self, account: SimAccount, market: str) -> Exposure | None:
@@ -139,7 +130,7 @@ class MarginGuard:
 
     def recheck(self, account: SimAccount, ts: int) -> None:
         """Check the account exactly; liquidate it if it must be, else re-linearise its watch."""
-        self._dirty.pop(account.id, None)
+        self.dirty.pop(account.id, None)
         if not account.has_exposure():
             self._unwatch(account)
             account.watch.clear()

@@ -10,7 +10,8 @@ Without --data, a deterministic 1-year 1-minute series (525,600 bars) is generat
 The reference measured in the same run is a plain numpy/Python computation of the same
 signals and PnL; the engine must agree with it on trades, PnL and fees.
 
-    uv run python bench/backtest_speed.py [--data FILE] [--bars N] [--symbols K] [--funding] [--json]
+    uv run python bench/backtest_speed.py [--data FILE] [--bars N] [--symbols K]
+                                          [--funding] [--json]
 """
 
 from __future__ import annotations
@@ -188,17 +189,16 @@ def main() -> None:
         print(json.dumps(figures, indent=2))
     else:
         print(f"bars {bars:,} ({args.symbols} symbol(s){', funding' if args.funding else ''})")
-        print(
-            f"trades {fills:,}   pnl {Decimal(figures['pnl']):,.2f}   fees {Decimal(figures['fees']):,.2f}"
-        )
+        pnl, fees = Decimal(figures["pnl"]), Decimal(figures["fees"])
+        print(f"trades {fills:,}   pnl {pnl:,.2f}   fees {fees:,.2f}")
         print(f"engine     {wall:8.3f} s   {figures['bars_per_second']:>10,} bars/s")
+        reference_speed = figures["reference_bars_per_second"]
         print(
-            f"reference  {reference_wall:8.3f} s   {figures['reference_bars_per_second']:>10,} bars/s"
+            f"reference  {reference_wall:8.3f} s   {reference_speed:>10,} bars/s"
             "   (plain Python, same signals, no engine)"
         )
-        print(
-            f"engine agrees with the reference on trades, fees{'' if args.funding else ' and PnL'}: {agrees}"
-        )
+        compared = "trades, fees" + ("" if args.funding else " and PnL")
+        print(f"engine agrees with the reference on {compared}: {agrees}")
     if not agrees:
         sys.exit(1)
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from xmargin import __version__
 from xmargin.app.account_file import load_account_file
 from xmargin.app.cli_backtest import backtest_command
+from xmargin.app.cli_data import data as data_group
 from xmargin.app.margin_view import print_report, report_dict
 from xmargin.app.what_if_text import parse_what_if
 from xmargin.core.errors import ConfigError, DataError, InvariantError, XmarginError
@@ -74,6 +75,7 @@ def margin_command(account_file: str, what_ifs: tuple[str, ...], as_json: bool) 
 
 
 cli.add_command(backtest_command)
+cli.add_command(data_group)
 
 
 def _console() -> Console:

@@ -8,8 +8,8 @@ likewise. At one timestamp marks come first, then trades, quotes and bars, then 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 

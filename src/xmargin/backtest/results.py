@@ -27,10 +27,10 @@ from xmargin.model.events import (
     Liquidated,
     LoanBorrowed,
     LoanRepaid,
-    TransferCompleted,
     OrderDenied,
     OrderFilled,
     OrderSubmitted,
+    TransferCompleted,
 )
 from xmargin.model.numbers import ZERO
 from xmargin.model.records import record_of

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from xmargin.backtest.equity import PriceTrack
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder

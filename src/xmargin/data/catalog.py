@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from xmargin.core.errors import ConfigError, DataError
 from xmargin.data.series import BAR_KINDS, OhlcvSeries, Series, check_kind, timeframe_ms

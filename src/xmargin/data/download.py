@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-import ccxt  # type: ignore[import-untyped]
+import ccxt
 import numpy as np
 
 from xmargin.core.clock import Clock, WallClock, ns_to_ms

@@ -7,7 +7,7 @@ Everything is validated before anything runs; an unknown key or a bad value is o
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
@@ -211,6 +211,8 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
     venue_id = reader.text("id", "")
     model_id = reader.text("model", "")
     params = reader.table("params")
+    if "taker_fee_rate" in params:
+        raise reader.fail("params.taker_fee_rate", "set the venue's fees.taker instead")
     fees_raw = ParamReader(reader.table("fees"), f"{where}.fees")
     fees = FeeSchedule(
         maker=fees_raw.decimal("maker", Decimal("0.0002"), minimum=Decimal("-0.01")),
@@ -247,8 +249,8 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
     accounts = []
     for i, item in enumerate(accounts_raw):
         account_where = f"{where}.accounts[{i}]"
-        model = replace(
-            build_model(model_id, params, source=where, base_dir=base), taker_fee_rate=fees.taker
+        model = build_model(
+            model_id, {**params, "taker_fee_rate": fees.taker}, source=where, base_dir=base
         )
         acct = ParamReader(item, account_where)
         short_id = acct.text("id", "main")

@@ -133,12 +133,13 @@ class Kernel:
         venue = self.venues[venue_id]
         if kind == "mark":
             return venue.on_mark
-        to_venue: Callback = {
+        routes: dict[str, Callback] = {
             "bar": venue.on_bar,
             "trade": venue.on_trade,
             "quote": venue.on_quote,
             "funding": venue.on_funding,
-        }[kind]
+        }
+        to_venue = routes[kind]
         callbacks = self._subscribers.get((kind, venue_id, instrument))
         if not callbacks:
             return to_venue

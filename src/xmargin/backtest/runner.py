@@ -21,7 +21,7 @@ from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import NoPreTradeChecks, RiskHook
 from xmargin.model.numbers import ZERO
 from xmargin.portfolio.ledger import Ledger
-from xmargin.strategy.base import build_params
+from xmargin.strategy.base import Strategy, build_params
 from xmargin.strategy.registry import resolve_strategy
 from xmargin.venues.sim.exchange import SimulatedExchange
 
@@ -62,20 +62,14 @@ class Backtest:
         self.kernel = Kernel(self.clock, self.ledger, self.venues, risk or NoPreTradeChecks(), ids)
         self.recorder = ResultsRecorder(self.ledger, list(config.accounts))
         self.kernel.bus.subscribe(object, self.recorder.on_event)
-        for strategy_config in config.strategies:
-            cls = resolve_strategy(strategy_config.strategy, f"{strategy_config.where}.strategy")
-            params = build_params(cls, strategy_config.params, f"{strategy_config.where}.params")
-            try:
-                strategy = cls(strategy_config.id, params)
-            except ValueError as exc:
-                raise ConfigError(str(exc), where=strategy_config.where) from None
-            venue_id = config.accounts[strategy_config.account]
+        for strategy, account in build_strategies(config):
+            venue_id = config.accounts[account]
             feeds = [
                 (STRATEGY_FEEDS[s.kind], s.venue, s.instrument)
                 for s in sources
                 if s.venue == venue_id and s.kind in STRATEGY_FEEDS
             ]
-            self.kernel.add_strategy(strategy, strategy_config.account, feeds)
+            self.kernel.add_strategy(strategy, account, feeds)
         start_ns = None if config.start_ms is None else config.start_ms * NANOS_PER_MILLI
         end_ns = None if config.end_ms is None else config.end_ms * NANOS_PER_MILLI
         self.feed = MergedFeed(sources, start_ns, end_ns)
@@ -175,6 +169,19 @@ class Backtest:
         return tracks
 
 
+def build_strategies(config: RunConfig) -> list[tuple[Strategy, str]]:
+    """Resolve and construct every configured strategy (validating its parameters)."""
+    built = []
+    for item in config.strategies:
+        cls = resolve_strategy(item.strategy, f"{item.where}.strategy")
+        params = build_params(cls, item.params, f"{item.where}.params")
+        try:
+            built.append((cls(item.id, params), item.account))
+        except ValueError as exc:
+            raise ConfigError(str(exc), where=item.where) from None
+    return built
+
+
 def run_backtest(
     config: RunConfig,
     *,
@@ -183,6 +190,7 @@ def run_backtest(
     fallback: bool = False,
     notices: Callable[[str], None] | None = None,
 ) -> BacktestResult:
-    """Load the config's data and run it."""
+    """Load the config's data and run it (strategies are validated before any data loads)."""
+    build_strategies(config)
     sources = load_sources(config, data_dir=data_dir, fallback=fallback, notices=notices)
     return Backtest(config, sources).run(progress)

@@ -18,9 +18,10 @@ from xmargin.core.rng import RngStreams
 from xmargin.data.series import OhlcvSeries
 from xmargin.engine.config import RunConfig
 from xmargin.engine.kernel import Kernel
-from xmargin.engine.risk_hook import NoPreTradeChecks, RiskHook
+from xmargin.engine.risk_hook import RiskHook
 from xmargin.model.numbers import ZERO
 from xmargin.portfolio.ledger import Ledger
+from xmargin.risk.engine import RiskEngine
 from xmargin.strategy.base import Strategy, build_params
 from xmargin.strategy.registry import resolve_strategy
 from xmargin.venues.sim.exchange import SimulatedExchange
@@ -59,17 +60,18 @@ class Backtest:
             for account in venue.accounts:
                 exchange.add_account(account.id, account.model, account.balances, account.leverage)
             self.venues[venue.id] = exchange
-        self.kernel = Kernel(self.clock, self.ledger, self.venues, risk or NoPreTradeChecks(), ids)
+        self.risk = risk if risk is not None else RiskEngine(config.risk)
+        self.kernel = Kernel(self.clock, self.ledger, self.venues, self.risk, ids)
         self.recorder = ResultsRecorder(self.ledger, list(config.accounts))
         self.kernel.bus.subscribe(object, self.recorder.on_event)
-        for strategy, account in build_strategies(config):
-            venue_id = config.accounts[account]
+        for strategy, account_id in build_strategies(config):
+            venue_id = config.accounts[account_id]
             feeds = [
                 (STRATEGY_FEEDS[s.kind], s.venue, s.instrument)
                 for s in sources
                 if s.venue == venue_id and s.kind in STRATEGY_FEEDS
             ]
-            self.kernel.add_strategy(strategy, account, feeds)
+            self.kernel.add_strategy(strategy, account_id, feeds)
         start_ns = None if config.start_ms is None else config.start_ms * NANOS_PER_MILLI
         end_ns = None if config.end_ms is None else config.end_ms * NANOS_PER_MILLI
         self.feed = MergedFeed(sources, start_ns, end_ns)

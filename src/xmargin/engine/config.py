@@ -22,6 +22,7 @@ from xmargin.margin.registry import build_model
 from xmargin.model.instruments import Instrument, parse_symbol
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import TriggerSource
+from xmargin.risk.settings import RiskSettings, parse_risk
 from xmargin.venues.sim.config import (
     FILL_AT_CLOSE,
     FILL_AT_NEXT_OPEN,
@@ -86,6 +87,7 @@ class RunConfig:
     name: str = ""
     description: str = ""
     accounts: dict[str, str] = field(default_factory=dict)
+    risk: RiskSettings = field(default_factory=RiskSettings)
 
 
 def load_run_config(path: str | Path) -> RunConfig:
@@ -135,6 +137,7 @@ def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
         for i, item in enumerate(_list(top, "strategies"))
     )
     _unique([s.id for s in strategies], f"{source}: strategies", "strategy id")
+    risk = parse_risk(top.table("risk"), f"{source}: risk")
     top.finish()
     return RunConfig(
         path,
@@ -151,6 +154,7 @@ def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
         name,
         description,
         accounts,
+        risk,
     )
 
 

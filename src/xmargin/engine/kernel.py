@@ -18,11 +18,15 @@ from xmargin.core.clock import SimClock
 from xmargin.core.errors import ConfigError
 from xmargin.core.ids import IdGenerator
 from xmargin.engine.risk_hook import RiskHook
-from xmargin.margin.base import MarginReport
+from xmargin.margin.base import MarginModel, MarginReport
+from xmargin.margin.snapshot import AccountSnapshot
 from xmargin.model.events import OrderDenied, OrderSubmitted
+from xmargin.model.instruments import Instrument
 from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
+from xmargin.model.numbers import ZERO
 from xmargin.model.orders import Order, OrderSide, OrderStatus, TriggerSource
 from xmargin.portfolio.ledger import AccountBook, Ledger
+from xmargin.risk.engine import RISK_STRATEGY, EquityTerms
 from xmargin.strategy.base import Strategy
 from xmargin.strategy.context import StrategyContext
 from xmargin.venues.sim.exchange import SimulatedExchange
@@ -62,6 +66,12 @@ class Kernel:
         self._sequence = 0
         self._venue_list = list(self.venues.values())
         self.step_ts: int | None = None
+        self._last_seen: dict[str, int] = {}
+        attach = getattr(risk, "attach", None)
+        if attach is not None:
+            attach(self)
+        self._risk_step = getattr(risk, "on_step", None)
+        self._risk_funding = getattr(risk, "on_funding", None)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -90,6 +100,10 @@ class Kernel:
             self._subscribers.setdefault((kind, venue, instrument), []).append(callback)
 
     def start(self, ts: int) -> None:
+        """Start the clock and strategies; the risk engine hears events after other listeners."""
+        on_event = getattr(self.risk, "on_event", None)
+        if on_event is not None:
+            self.bus.subscribe(object, on_event)
         self.clock.advance_to(ts)
         for venue in self.venues.values():
             venue.start(ts)
@@ -132,7 +146,14 @@ class Kernel:
         now (phase 1 or 2), the subscribed strategies after the risk pass (phase 4)."""
         venue = self.venues[venue_id]
         if kind == "mark":
-            return venue.on_mark
+            on_mark = venue.on_mark
+            seen_marks = self._last_seen
+
+            def mark(event: Any) -> None:
+                seen_marks[instrument] = event.ts_event
+                on_mark(event)
+
+            return mark
         routes: dict[str, Callback] = {
             "bar": venue.on_bar,
             "trade": venue.on_trade,
@@ -140,14 +161,30 @@ class Kernel:
             "funding": venue.on_funding,
         }
         to_venue = routes[kind]
-        callbacks = self._subscribers.get((kind, venue_id, instrument))
-        if not callbacks:
-            return to_venue
+        callbacks = self._subscribers.get((kind, venue_id, instrument)) or []
         queue = self._pending.append
+        seen = self._last_seen
+        if kind == "funding" and self._risk_funding is not None:
+            risk_funding = self._risk_funding
 
-        def handle(event: object) -> None:
+            def settle(event: Any) -> None:
+                held = any(
+                    account.book.positions.get(instrument) is not None
+                    and account.book.positions[instrument].size != 0
+                    for account in venue.accounts.values()
+                )
+                risk_funding(event, held)
+                to_venue(event)
+                if callbacks:
+                    queue((callbacks, event))
+
+            return settle
+
+        def handle(event: Any) -> None:
+            seen[instrument] = event.ts_event
             to_venue(event)
-            queue((callbacks, event))
+            if callbacks:
+                queue((callbacks, event))
 
         return handle
 
@@ -163,6 +200,8 @@ class Kernel:
         venues = self._venue_list
         for venue in venues:
             venue.settle(ts)
+        if self._risk_step is not None:
+            self._risk_step(ts)
         pending = self._pending
         if pending:
             delivered = pending[:]
@@ -320,3 +359,115 @@ class Kernel:
 
     def default_trigger(self, account: str) -> TriggerSource:
         return self.venue_of(account).config.stop_trigger
+
+    # -- the desk the risk engine reads and acts through ------------------------------------
+
+    def now_ns(self) -> int:
+        return self.clock.now_ns()
+
+    def account_ids(self) -> tuple[str, ...]:
+        return tuple(self._account_venue)
+
+    def instrument_spec(self, account: str, symbol: str) -> Instrument:
+        return self.market(account, symbol).spec
+
+    def mark_of(self, account: str, symbol: str) -> Decimal:
+        return self.market(account, symbol).mark_exact()
+
+    def mark_float(self, account: str, symbol: str) -> float:
+        market = self.market(account, symbol)
+        return market.mark or market.last
+
+    def model_of(self, account: str) -> MarginModel:
+        return self.venue_of(account).accounts[account].model
+
+    def snapshot(self, account: str) -> AccountSnapshot:
+        venue = self.venue_of(account)
+        return venue.snapshot(venue.accounts[account])
+
+    def equity_terms(self, account: str) -> EquityTerms:
+        """The account's equity as float terms over live market states."""
+        venue = self.venue_of(account)
+        book = self.ledger.book(account)
+        quote = venue.accounts[account].quote
+        cash = 0.0
+        legs: list[tuple[Any, float, float]] = []
+        holdings = dict(book.balances)
+        for asset, loan in book.loans.items():
+            holdings[asset] = holdings.get(asset, ZERO) - loan.liability
+        for asset, amount in holdings.items():
+            if asset == quote:
+                cash += float(amount)
+            elif amount:
+                market = venue.markets.get(f"{asset}/{quote}")
+                if market is not None:
+                    legs.append((market, float(amount), 0.0))
+        for position in book.open_positions():
+            legs.append(
+                (venue.markets[position.instrument], float(position.size), float(position.cost))
+            )
+        return EquityTerms(cash, legs)
+
+    def float_equity(self, account: str) -> tuple[float, float]:
+        return self.equity_terms(account).equity_and_gross()
+
+    def all_open_orders(self) -> list[Order]:
+        return [
+            o for venue in self._venue_list for a in venue.accounts for o in venue.open_orders(a)
+        ]
+
+    def cancel_order(self, order: Order) -> None:
+        self.cancel(order)
+
+    def submit_risk_order(
+        self, account: str, symbol: str, side: OrderSide, quantity: Decimal
+    ) -> Order:
+        """Send a reduce-only market order on the risk engine's own behalf."""
+        if RISK_STRATEGY not in self.strategies:
+            self.strategies[RISK_STRATEGY] = _RiskOwner(RISK_STRATEGY, None)
+        order = Order(
+            self.ids.next("O"),
+            symbol,
+            side,
+            quantity,
+            reduce_only=True,
+            account=account,
+            strategy_id=RISK_STRATEGY,
+            ts_init=self.clock.now_ns(),
+        )
+        self.submit(order)
+        return order
+
+    def open_derivative_positions(self) -> list[tuple[str, str, Decimal]]:
+        return [
+            (account, p.instrument, p.size)
+            for account in self._account_venue
+            for p in self.ledger.book(account).open_positions()
+        ]
+
+    def last_seen(self) -> dict[str, int]:
+        """When each instrument with an open position last had market data."""
+        held = {
+            p.instrument for a in self._account_venue for p in self.ledger.book(a).open_positions()
+        }
+        return {symbol: ts for symbol, ts in self._last_seen.items() if symbol in held}
+
+    def asset_prices(self, assets: Iterable[str]) -> dict[str, float]:
+        """Prices of assets against each venue's quote (stablecoin pairs such as USDC/USDT)."""
+        prices: dict[str, float] = {}
+        for venue in self._venue_list:
+            for account in venue.accounts.values():
+                for asset in assets:
+                    market = venue.markets.get(f"{asset}/{account.quote}")
+                    if market is not None and market.has_price:
+                        prices[asset] = market.mark or market.last
+        return prices
+
+    def publish(self, event: object) -> None:
+        self.emit(event)
+
+
+class _RiskOwner(Strategy):
+    """Stands in as the owner of the risk engine's own orders (their events go nowhere)."""
+
+    name = RISK_STRATEGY

@@ -114,6 +114,8 @@ class MarginModel(Protocol):
     def knows(self, instrument: str) -> bool: ...
     def knows_asset(self, asset: str) -> bool: ...
     def assess(self, account: AccountSnapshot) -> MarginReport: ...
+    def summary(self, account: AccountSnapshot) -> MarginReport: ...
+    def headline(self, account: AccountSnapshot) -> tuple[MarginState, Decimal | None]: ...
     def liquidation_gap(self, account: AccountSnapshot) -> Decimal: ...
     def initial_gap(self, account: AccountSnapshot) -> Decimal: ...
     def liquidation_price(self, account: AccountSnapshot, instrument: str) -> Decimal | None: ...
@@ -169,13 +171,17 @@ class CrossMarginModel(ABC):
             Exposure(p.instrument, p.size, p.mark_price) for p in account.positions if p.size
         )
 
-    def headline(self, account: AccountSnapshot) -> tuple[MarginState, Decimal | None]:
-        """Return the state and headline ratio without solving liquidation prices (cheap)."""
+    def summary(self, account: AccountSnapshot) -> MarginReport:
+        """Return the report without solving liquidation prices (the cheap part of ``assess``)."""
         token = _SOLVE_LIQUIDATION_PRICES.set(False)
         try:
-            report = self.assess(account)
+            return self.assess(account)
         finally:
             _SOLVE_LIQUIDATION_PRICES.reset(token)
+
+    def headline(self, account: AccountSnapshot) -> tuple[MarginState, Decimal | None]:
+        """Return the state and headline ratio without solving liquidation prices (cheap)."""
+        report = self.summary(account)
         return report.state, report.margin_ratio
 
     def liquidation_price(self, account: AccountSnapshot, instrument: str) -> Decimal | None:

@@ -222,3 +222,58 @@ class MarginStateChanged:
     previous: str
     current: str
     margin_ratio: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStateChanged:
+    """The risk engine moved trading between ACTIVE, REDUCING and HALTED."""
+
+    ts_event: int
+    previous: str
+    current: str
+    reason: str
+    scope: str = "portfolio"
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerTripped:
+    """A circuit breaker fired: what it measured, its limit, and what it did."""
+
+    ts_event: int
+    breaker: str
+    action: str
+    value: Decimal
+    limit: Decimal
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookFlattened:
+    """After a halt, every position of the accounts is confirmed closed."""
+
+    ts_event: int
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StopTriggered:
+    """A protective stop (stop-loss, take-profit or trailing) fired on the mark price."""
+
+    ts_event: int
+    account: str
+    instrument: str
+    kind: str
+    trigger_price: Decimal
+    mark_price: Decimal
+    strategy: str
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyFenced:
+    """A strategy broke its budget: its orders are blocked and its positions reduced."""
+
+    ts_event: int
+    strategy: str
+    budget: str
+    value: Decimal
+    limit: Decimal

@@ -1,0 +1,206 @@
+"""The ``[risk]`` section of a run config: every control, with safe defaults.
+
+On unless switched off: a portfolio leverage cap (10×), a margin buffer (post-trade equity at
+least 1.25 × the venue's initial requirement), a daily-loss breaker (10 % of the day's opening
+equity) and a drawdown breaker (30 % from the equity peak), each halting trading. Everything
+else is off until configured. Write ``0`` (or ``false``) to switch a default off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xmargin.core.errors import ConfigError
+from xmargin.margin.params import ParamReader
+from xmargin.model.numbers import ZERO
+from xmargin.risk.state import TradingState
+
+ACTIONS = ("reducing", "halt")
+BREAKERS = (
+    "daily_loss",
+    "max_drawdown",
+    "consecutive_losses",
+    "stale_data",
+    "stablecoin_depeg",
+    "funding_spike",
+    "reject_rate",
+)
+DEFAULT_BREAKERS: dict[str, dict[str, Any]] = {
+    "daily_loss": {"limit": "0.10", "action": "halt"},
+    "max_drawdown": {"limit": "0.30", "action": "halt"},
+}
+
+
+@dataclass(frozen=True)
+class PerInstrument:
+    """A limit with a default for every instrument and overrides per instrument."""
+
+    default: Decimal | None = None
+    overrides: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def for_instrument(self, symbol: str) -> Decimal | None:
+        return self.overrides.get(symbol, self.default)
+
+
+@dataclass(frozen=True)
+class BreakerSettings:
+    name: str
+    limit: Decimal
+    action: TradingState
+    window: int = 0
+    assets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KillSwitchSettings:
+    flatten: bool = True
+    method: str = "market"
+    twap_slices: int = 5
+    twap_interval_s: int = 60
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    max_order_quantity: PerInstrument = field(default_factory=PerInstrument)
+    max_order_notional: PerInstrument = field(default_factory=PerInstrument)
+    max_position_notional: PerInstrument = field(default_factory=PerInstrument)
+    max_instrument_leverage: PerInstrument = field(default_factory=PerInstrument)
+    max_leverage: Decimal | None = Decimal(10)
+    margin_buffer: Decimal | None = Decimal("1.25")
+    min_liquidation_distance: Decimal | None = None
+    price_band: Decimal | None = None
+    max_orders_per_minute: int | None = None
+    breakers: tuple[BreakerSettings, ...] = ()
+    kill_switch: KillSwitchSettings = field(default_factory=KillSwitchSettings)
+    liquidation_buffer: Decimal | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(control, setting) pairs for summaries; switched-off controls are left out."""
+        rows = []
+        for name in (
+            "max_leverage",
+            "margin_buffer",
+            "min_liquidation_distance",
+            "price_band",
+            "max_orders_per_minute",
+            "liquidation_buffer",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                rows.append((name, str(value)))
+        for name in (
+            "max_order_quantity",
+            "max_order_notional",
+            "max_position_notional",
+            "max_instrument_leverage",
+        ):
+            limit: PerInstrument = getattr(self, name)
+            if limit.default is not None or limit.overrides:
+                parts = [] if limit.default is None else [f"* {limit.default}"]
+                parts += [f"{k} {v}" for k, v in limit.overrides.items()]
+                rows.append((name, ", ".join(parts)))
+        for breaker in self.breakers:
+            rows.append((f"breaker {breaker.name}", f"{breaker.limit} → {breaker.action.value}"))
+        if self.kill_switch.flatten:
+            rows.append(("kill switch", f"flatten by {self.kill_switch.method} on halt"))
+        return rows
+
+
+def parse_risk(raw: Mapping[str, Any], where: str) -> RiskSettings:
+    """Read the ``[risk]`` table (empty for the safe defaults)."""
+    reader = ParamReader(raw, where)
+    defaults = RiskSettings()
+    settings = RiskSettings(
+        max_order_quantity=_per_instrument(reader, "max_order_quantity"),
+        max_order_notional=_per_instrument(reader, "max_order_notional"),
+        max_position_notional=_per_instrument(reader, "max_position_notional"),
+        max_instrument_leverage=_per_instrument(reader, "max_instrument_leverage"),
+        max_leverage=_optional(reader, "max_leverage", defaults.max_leverage),
+        margin_buffer=_optional(reader, "margin_buffer", defaults.margin_buffer),
+        min_liquidation_distance=_optional(reader, "min_liquidation_distance", None),
+        price_band=_optional(reader, "price_band", None),
+        max_orders_per_minute=_optional_int(reader, "max_orders_per_minute"),
+        breakers=_breakers(reader),
+        kill_switch=_kill_switch(ParamReader(reader.table("kill_switch"), f"{where}.kill_switch")),
+        liquidation_buffer=_optional(reader, "liquidation_buffer", None),
+        extra={key: reader.take(key) for key in ("sizing", "fences", "stops") if key in raw},
+    )
+    reader.finish()
+    return settings
+
+
+def _optional(reader: ParamReader, key: str, default: Decimal | None) -> Decimal | None:
+    raw = reader.take(key, default)
+    if raw is None or raw is False:
+        return None
+    value = ParamReader({key: raw}, reader.where).decimal(key, ZERO, minimum=ZERO)
+    return None if value == 0 else value
+
+
+def _optional_int(reader: ParamReader, key: str) -> int | None:
+    value = _optional(reader, key, None)
+    if value is None:
+        return None
+    if value != value.to_integral_value():
+        raise reader.fail(key, f"must be a whole number, got {value}")
+    return int(value)
+
+
+def _per_instrument(reader: ParamReader, key: str) -> PerInstrument:
+    raw = reader.take(key)
+    if raw is None:
+        return PerInstrument()
+    if isinstance(raw, Mapping):
+        table = ParamReader({key: dict(raw)}, reader.where).decimal_map(key, strictly_positive=True)
+        default = table.pop("*", None)
+        return PerInstrument(default, table)
+    value = ParamReader({key: raw}, reader.where).decimal(key, ZERO, strictly_positive=True)
+    return PerInstrument(value, {})
+
+
+def _breakers(reader: ParamReader) -> tuple[BreakerSettings, ...]:
+    raw = reader.table("breakers")
+    unknown = sorted(set(raw) - set(BREAKERS))
+    if unknown:
+        raise reader.fail(
+            "breakers", f"unknown breaker(s) {', '.join(unknown)} (known: {', '.join(BREAKERS)})"
+        )
+    merged: dict[str, Any] = {**DEFAULT_BREAKERS, **raw}
+    result = []
+    for name in BREAKERS:
+        spec = merged.get(name)
+        if spec is None or spec is False:
+            continue
+        where = f"{reader.where}.breakers.{name}"
+        if not isinstance(spec, Mapping):
+            raise ConfigError(
+                'must be a table such as { limit = "0.05", action = "halt" }', where=where
+            )
+        fields = ParamReader(dict(spec), where)
+        limit = fields.decimal("limit", ZERO, minimum=ZERO)
+        action = fields.choice("action", "halt", ACTIONS)
+        window = int(fields.decimal("window", Decimal(20), strictly_positive=True))
+        assets = fields.take("assets", ["USDT", "USDC", "FDUSD"])
+        fields.finish()
+        if limit == 0:
+            continue
+        if not isinstance(assets, list) or not all(isinstance(a, str) for a in assets):
+            raise ConfigError("assets must be a list of asset codes", where=where)
+        state = TradingState.HALTED if action == "halt" else TradingState.REDUCING
+        result.append(BreakerSettings(name, limit, state, window, tuple(assets)))
+    return tuple(result)
+
+
+def _kill_switch(reader: ParamReader) -> KillSwitchSettings:
+    settings = KillSwitchSettings(
+        flatten=reader.boolean("flatten", True),
+        method=reader.choice("method", "market", ("market", "twap")),
+        twap_slices=int(reader.decimal("twap_slices", Decimal(5), strictly_positive=True)),
+        twap_interval_s=int(reader.decimal("twap_interval_s", Decimal(60), strictly_positive=True)),
+    )
+    reader.finish()
+    return settings

@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
-ACCOUNTS := $(sort $(wildcard examples/accounts/*.toml))
 
 .PHONY: setup demo test check lint types contracts bench clean
 
@@ -14,7 +13,9 @@ setup:
 	@$(UV) sync --frozen --quiet
 
 demo: setup
-	@for account in $(ACCOUNTS); do $(RUN) xmargin margin "$$account" || exit 1; echo; done
+	$(RUN) xmargin backtest examples/buy_and_hold_btc.toml --data-fallback
+	$(RUN) xmargin backtest examples/sma_cross.toml --data-fallback
+	$(RUN) xmargin backtest examples/xrp_5x_long.toml --data-fallback
 	$(RUN) xmargin margin examples/accounts/binance_usdm_two_positions.toml \
 		--what-if "sell 50 BTC/USDT:USDT"
 

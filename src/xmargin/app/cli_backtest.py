@@ -77,7 +77,7 @@ def backtest_command(
 
 
 def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) -> None:
-    """Write summary.json, events.jsonl and equity.csv into ``out``."""
+    """Write summary.json, events.jsonl, equity.csv and margin_ratio.csv into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     result.recorder.write_event_log(out / "events.jsonl")
@@ -92,6 +92,10 @@ def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) ->
         )
     ]
     (out / "equity.csv").write_text("\n".join(lines) + "\n")
+    margin = ["ts_ms,account,margin_ratio"]
+    for account, samples in result.margin_curves.items():
+        margin += [f"{ts},{account},{'' if ratio is None else ratio}" for ts, ratio in samples]
+    (out / "margin_ratio.csv").write_text("\n".join(margin) + "\n")
 
 
 def _fmt(value: Any, places: int = 2) -> str:

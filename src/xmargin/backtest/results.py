@@ -33,7 +33,7 @@ from xmargin.model.events import (
     TransferCompleted,
 )
 from xmargin.model.numbers import ZERO
-from xmargin.model.records import record_of
+from xmargin.model.records import decimal_string, record_of
 from xmargin.portfolio.ledger import AccountBook, Ledger
 
 NS_PER_MS = 1_000_000
@@ -173,15 +173,15 @@ class BacktestResult:
     def summary(self) -> dict[str, Any]:
         rec = self.recorder
         return {
-            "start_equity": str(self.start_equity),
-            "final_equity": str(self.final_equity),
+            "start_equity": decimal_string(self.start_equity),
+            "final_equity": decimal_string(self.final_equity),
             "orders": rec.orders_submitted,
             "orders_denied": rec.orders_denied,
             "fills": len(rec.fills),
-            "fees_paid": str(rec.fees_paid),
-            "funding_paid": str(rec.funding_paid),
-            "interest_paid": str(rec.interest_paid),
-            "liquidation_fees": str(rec.liquidation_fees),
+            "fees_paid": decimal_string(rec.fees_paid),
+            "funding_paid": decimal_string(rec.funding_paid),
+            "interest_paid": decimal_string(rec.interest_paid),
+            "liquidation_fees": decimal_string(rec.liquidation_fees),
             "liquidations": rec.liquidations,
             "metrics": metrics_dict(self.metrics),
             "events": len(rec.events),

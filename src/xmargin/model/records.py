@@ -8,6 +8,12 @@ from enum import Enum
 from typing import Any
 
 
+def decimal_string(value: Decimal) -> str:
+    """Render a Decimal exactly, without exponent or trailing zeros (``0E-13`` → ``0``)."""
+    text = format(value.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
 def to_plain(value: Any) -> Any:
     """Render a value for JSON: Decimal → str, Enum → value, tuples → lists."""
     if isinstance(value, Decimal):

@@ -24,15 +24,18 @@ from xmargin.model.events import (
     InterestCharged,
     OrderAccepted,
     OrderCanceled,
+    OrderExpired,
     OrderModified,
     OrderRejected,
 )
 from xmargin.model.instruments import Instrument
 from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
+from xmargin.model.numbers import ZERO
 from xmargin.model.orders import Order, OrderStatus, OrderType, TimeInForce, TriggerSource
 from xmargin.model.positions import Position
 from xmargin.portfolio.account import snapshot_of
 from xmargin.portfolio.ledger import Ledger
+from xmargin.venues.sim import matching
 from xmargin.venues.sim.accounts import SimAccount
 from xmargin.venues.sim.config import FILL_AT_CLOSE, SimVenueConfig
 from xmargin.venues.sim.fills import FillEngine
@@ -75,6 +78,8 @@ class SimulatedExchange:
         self._incoming: list[tuple[int, int, Order]] = []
         self._sequence = 0
         self._waiting_open: dict[str, list[Order]] = {}
+        self._fills_ts = -1
+        self._sizes_before_fills: dict[tuple[str, str], Decimal] = {}
         self._latency_rng = rng.stream(f"latency:{config.venue_id}")
         self.guard = MarginGuard(self)
         self.fills = FillEngine(self)
@@ -169,6 +174,25 @@ class SimulatedExchange:
                 order.trigger_price,
             )
         )
+        if price is not None:
+            self._replace_if_marketable(order)
+
+    def _replace_if_marketable(self, order: Order) -> None:
+        """A resting limit repriced through the market takes (or, post-only, expires) as a
+        new order would; one still on its side keeps resting."""
+        market = self.markets[order.instrument]
+        if (
+            order.order_type is not OrderType.LIMIT
+            or order not in market.resting
+            or market.last <= 0
+            or not matching.limit_marketable(order, market.last)
+        ):
+            return
+        market.resting.remove(order)
+        if self.config.fill_at == FILL_AT_CLOSE:
+            self.fills.place(market, order, market.last)
+        else:
+            self._waiting_open.setdefault(order.instrument, []).append(order)
 
     def set_leverage(self, account: str, instrument: str, leverage: Decimal) -> None:
         self.accounts[account].leverage[instrument] = leverage
@@ -181,7 +205,7 @@ class SimulatedExchange:
         self.desk.repay(self.accounts[account], asset, amount)
 
     def transfer(self, source: str, target: str, asset: str, amount: Decimal) -> None:
-        self.desk.transfer(self.accounts[source], self.accounts[target], asset, amount)
+        self.desk.transfer(self.accounts[source], target, asset, amount)
 
     # -- VenuePort: queries ----------------------------------------------------------------
 
@@ -200,11 +224,14 @@ class SimulatedExchange:
     # -- market data: phase 1 --------------------------------------------------------------
 
     def on_mark(self, mark: MarkPrice) -> None:
-        """A mark price interval: check liquidation at its adverse extreme, then move the mark."""
+        """A mark price interval: move the mark; trigger the mark stops reached before a
+        liquidation, check liquidation at the interval's adverse extreme, then the rest."""
         market = self.markets.get(mark.instrument)
         if market is None:
             return
         market.set_mark(mark.close)
+        if self._has_mark_stops(market):
+            self.fills.trigger_on_mark(market, mark.low, mark.high, before_liquidation=True)
         self.guard.on_price_move(
             mark.instrument, mark.open, mark.low, mark.high, mark.close, mark.ts_open
         )
@@ -216,13 +243,15 @@ class SimulatedExchange:
         market = self.markets.get(bar.instrument)
         if market is None:
             return
+        market.touch = None
         if self._volume_capacity:
             market.bar_volume = bar.volume
             market.bar_capacity = self.config.slippage.capacity(bar.volume)
         waiting = self._waiting_open.get(bar.instrument)
         if waiting:
-            self.fills.fill_at_open(market, waiting, bar.open)
+            arrived = waiting[:]
             waiting.clear()
+            self.fills.fill_at_open(market, arrived, bar.open)
         if market.resting:
             self.fills.match_bar(market, bar)
         close = bar.close
@@ -237,10 +266,13 @@ class SimulatedExchange:
         market = self.markets.get(trade.instrument)
         if market is None:
             return
+        market.touch = None
+        market.bar_capacity = trade.quantity
         waiting = self._waiting_open.get(trade.instrument)
         if waiting:
-            self.fills.fill_at_open(market, waiting, trade.price, trade.quantity)
+            arrived = waiting[:]
             waiting.clear()
+            self.fills.fill_at_open(market, arrived, trade.price)
         if market.resting:
             self.fills.match_trade(market, trade)
         market.last = trade.price
@@ -269,20 +301,37 @@ class SimulatedExchange:
         self._settle_funding(market, Decimal(repr(funding.rate)), funding.ts_event)
 
     def _settle_funding(self, market: MarketState, rate: Decimal, ts: int) -> None:
+        """Charge funding on the positions held before any fill at this timestamp (§0.4)."""
         symbol = market.spec.symbol
         mark = market.mark_exact()
+        before = self._sizes_before_fills if self._fills_ts == self.clock.now_ns() else {}
         for account in self.accounts.values():
             position = account.book.positions.get(symbol)
-            if position is None or position.size == 0:
+            size = position.size if position is not None else ZERO
+            size = before.get((account.id, symbol), size)
+            if size == 0:
                 continue
-            amount = account.model.funding_payment(position.size, mark, rate)
+            amount = account.model.funding_payment(size, mark, rate)
             self.ledger.settle_funding(ts, account.id, market.spec, amount)
             self.emit(
-                FundingSettled(
-                    ts, account.id, symbol, rate, mark, position.size, amount, market.spec.settle
-                )
+                FundingSettled(ts, account.id, symbol, rate, mark, size, amount, market.spec.settle)
             )
             self.guard.mark_dirty(account)
+
+    def note_position(self, account_id: str, symbol: str) -> None:
+        """Remember a position's size before its first fill at the current timestamp.
+
+        Funding settled at this timestamp uses that size: settlements come before the
+        fills of their timestamp (spec §0.4), though bars match resting orders first.
+        """
+        now = self.clock.now_ns()
+        if now != self._fills_ts:
+            self._fills_ts = now
+            self._sizes_before_fills.clear()
+        key = (account_id, symbol)
+        if key not in self._sizes_before_fills:
+            held = self.ledger.book(account_id).positions.get(symbol)
+            self._sizes_before_fills[key] = held.size if held is not None else ZERO
 
     def settle(self, ts: int) -> None:
         """Phases 2 and 3: scheduled settlements due by ``ts``, then the risk pass."""
@@ -353,25 +402,45 @@ class SimulatedExchange:
         order.venue_order_id = self.ids.next(f"{self.venue_id}-V")
         order.transition(OrderStatus.ACCEPTED)
         self.emit(OrderAccepted(ts, order.account, order.client_order_id, order.venue_order_id))
-        at_close = at_close and self.config.fill_at == FILL_AT_CLOSE
+        if not order.status.is_open:
+            return  # a listener of OrderAccepted canceled it already
+        at_close = at_close and self.config.fill_at == FILL_AT_CLOSE and market.last > 0
+        if order.order_type.has_trigger:
+            market.resting.append(order)
+        elif not at_close:
+            self._waiting_open.setdefault(order.instrument, []).append(order)
+        else:
+            self._fill_at_close(market, order)
+
+    def _fill_at_close(self, market: MarketState, order: Order) -> None:
+        """A market or limit order arriving at the latest price: the last trade or bar
+        close, or on a quote feed the opposite best quote and the size left there."""
+        touch = market.touch
+        reference = market.last
+        if touch is not None:
+            reference, market.bar_capacity = touch[order.side]
         if order.order_type is OrderType.MARKET:
-            if at_close and market.last > 0:
-                self.fills.take(market, order, market.last)
-            else:
-                self._waiting_open.setdefault(order.instrument, []).append(order)
-            return
-        self.fills.place(market, order, immediate=at_close)
+            self.fills.take(market, order, reference)
+            if order.status.is_open:
+                market.resting.append(order)
+        else:
+            self.fills.place(market, order, reference)
+        if touch is not None:
+            touch[order.side] = (reference, market.bar_capacity or 0.0)
 
     # -- helpers used by the fill engine, margin guard and loan desk ----------------------
 
-    def snapshot(self, account: SimAccount) -> AccountSnapshot:
-        """Freeze an account at the current exact marks and asset prices."""
+    def snapshot(self, account: SimAccount, also: tuple[str, ...] = ()) -> AccountSnapshot:
+        """Freeze an account at the current exact marks and asset prices.
+
+        ``also``: assets to price besides those held or owed (one about to be borrowed).
+        """
         book = account.book
         markets = self.markets
         marks = {p.instrument: markets[p.instrument].mark_exact() for p in book.open_positions()}
         prices: dict[str, Decimal] = {}
         quote = account.quote
-        for asset in (*book.balances, *book.loans):
+        for asset in (*book.balances, *book.loans, *also):
             if asset != quote and asset not in prices:
                 price = self.asset_price(asset, quote)
                 if price is not None:
@@ -395,6 +464,7 @@ class SimulatedExchange:
         self.emit(OrderRejected(self.clock.now_ns(), order.account, order.client_order_id, reason))
 
     def _close(self, order: Order, status: OrderStatus, reason: str) -> None:
+        """End a working order as canceled or expired, with the matching event."""
         order.transition(status)
         market = self.markets.get(order.instrument)
         if market is not None and order in market.resting:
@@ -402,7 +472,8 @@ class SimulatedExchange:
         waiting = self._waiting_open.get(order.instrument)
         if waiting and order in waiting:
             waiting.remove(order)
-        self.emit(OrderCanceled(self.clock.now_ns(), order.account, order.client_order_id, reason))
+        closed = OrderExpired if status is OrderStatus.EXPIRED else OrderCanceled
+        self.emit(closed(self.clock.now_ns(), order.account, order.client_order_id, reason))
 
     def cancel_all(self, account: SimAccount, reason: str) -> None:
         for order in self.open_orders(account.id):

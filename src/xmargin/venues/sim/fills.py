@@ -10,7 +10,14 @@ from xmargin.model.events import OrderFilled, OrderTriggered
 from xmargin.model.instruments import InstrumentKind
 from xmargin.model.market_data import Bar, Quote, Trade
 from xmargin.model.numbers import ZERO
-from xmargin.model.orders import Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from xmargin.model.orders import (
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    TriggerSource,
+)
 from xmargin.venues.sim import matching
 from xmargin.venues.sim.accounts import SimAccount
 from xmargin.venues.sim.markets import MarketState
@@ -51,21 +58,15 @@ class FillEngine:
         price = order.price or order.trigger_price or market.last_exact()
         return self.exchange.guard.margin_rejection(account, market.spec, signed, price)
 
-    def place(self, market: MarketState, order: Order, *, immediate: bool) -> None:
-        """Handle a limit or trigger order on arrival: take what is marketable, rest the rest.
-
-        ``immediate``: the order arrived at the current price; otherwise it arrived between
-        two data points and rests until the next one (where a marketable limit fills).
-        """
-        if order.order_type.has_trigger or not immediate:
-            market.resting.append(order)
-            return
-        marketable = market.last > 0 and matching.limit_marketable(order, market.last)
+    def place(self, market: MarketState, order: Order, reference: float) -> None:
+        """Handle a limit order meeting the price ``reference``: take what is marketable there
+        (a post-only order expires instead), cancel an IOC/FOK remainder, rest the rest."""
+        marketable = reference > 0 and matching.limit_marketable(order, reference)
         if marketable and order.post_only:
             self.exchange._close(order, OrderStatus.EXPIRED, "post-only order would take liquidity")
             return
         if marketable:
-            self.take(market, order, market.last)
+            self.take(market, order, reference)
             if order.status.is_closed:
                 return
         if order.time_in_force is not TimeInForce.GTC:
@@ -78,7 +79,10 @@ class FillEngine:
     # -- matching ------------------------------------------------------------------------------
 
     def take(self, market: MarketState, order: Order, reference: float) -> None:
-        """Fill ``order`` as taker at ``reference`` plus slippage, within the bar's capacity."""
+        """Fill ``order`` as taker at ``reference`` plus slippage, within the bar's capacity.
+
+        A limit order never fills past its limit price, whatever the slippage.
+        """
         quantity = self._capped(market, order, order.leaves_quantity)
         if order.time_in_force is TimeInForce.FOK and quantity < order.leaves_quantity:
             self.exchange._close(order, OrderStatus.CANCELED, "fill-or-kill could not fill in full")
@@ -87,36 +91,38 @@ class FillEngine:
             slipped = self.exchange.config.slippage.adjust(
                 reference, order.side.sign, float(quantity), market.bar_volume
             )
-            self.execute(market, order, quantity, market.spec.make_price(slipped), TAKER)
+            price = market.spec.make_price(slipped)
+            if order.price is not None and order.order_type.has_limit_price:
+                buying = order.side is OrderSide.BUY
+                price = min(price, order.price) if buying else max(price, order.price)
+            self.execute(market, order, quantity, price, TAKER)
         if order.status.is_open and order.time_in_force is not TimeInForce.GTC:
             self.exchange._close(
                 order, OrderStatus.CANCELED, f"{order.time_in_force.value} remainder"
             )
 
-    def fill_at_open(
-        self,
-        market: MarketState,
-        orders: list[Order],
-        price: float,
-        size: float | None = None,
-    ) -> None:
-        """Fill market orders that waited for the next bar's open (or next trade)."""
+    def fill_at_open(self, market: MarketState, orders: list[Order], price: float) -> None:
+        """Orders that reached the venue since the last price meet this one (a bar's open or
+        the next trade): market orders take it and keep working; limits are placed at it."""
         for order in tuple(orders):
-            if order.status.is_open:
-                if size is not None:
-                    market.bar_capacity = size
+            if not order.status.is_open:
+                continue
+            if order.order_type is OrderType.MARKET:
                 self.take(market, order, price)
-                if order.status.is_open and order.order_type is OrderType.MARKET:
+                if order.status.is_open:
                     market.resting.append(order)
+            else:
+                self.place(market, order, price)
 
     def match_bar(self, market: MarketState, bar: Bar) -> None:
         """Match resting orders against one bar's range (see ``matching``'s assumptions)."""
         for order in tuple(market.resting):
             if not order.status.is_open:
-                market.resting.remove(order)
+                if order in market.resting:  # an event callback may have closed it already
+                    market.resting.remove(order)
                 continue
             if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
-                if order.trigger_source.value == "last" and matching.trigger_crossed(
+                if self._triggers_on_last(market, order) and matching.trigger_crossed(
                     order, bar.low, bar.high
                 ):
                     self._trigger(market, order, bar.open)
@@ -130,15 +136,17 @@ class FillEngine:
             ):
                 self.take(market, order, bar.open)
             elif matching.limit_traded_through(order, bar.low, bar.high):
-                self._make(market, order)
+                gapped = matching.limit_marketable(order, bar.open)
+                self._make(market, order, bar.open if gapped else order.price)
 
     def match_trade(self, market: MarketState, trade: Trade) -> None:
         for order in tuple(market.resting):
             if not order.status.is_open:
-                market.resting.remove(order)
+                if order in market.resting:  # an event callback may have closed it already
+                    market.resting.remove(order)
                 continue
             if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
-                if order.trigger_source.value == "last" and matching.trigger_crossed(
+                if self._triggers_on_last(market, order) and matching.trigger_crossed(
                     order, trade.price, trade.price
                 ):
                     self._trigger(market, order, trade.price)
@@ -146,45 +154,67 @@ class FillEngine:
             if order.order_type.has_limit_price and matching.limit_traded_through(
                 order, trade.price, trade.price
             ):
-                market.bar_capacity = trade.quantity
-                self._make(market, order)
+                self._make(market, order, order.price)
             elif not order.order_type.has_limit_price:
-                market.bar_capacity = trade.quantity
                 self.take(market, order, trade.price)
 
     def match_quote(self, market: MarketState, quote: Quote, waiting: list[Order] | None) -> None:
-        """Market orders take the opposite best price up to its size; limits fill when reached."""
-        for order in tuple(waiting or ()) + tuple(market.resting):
+        """Market orders take the opposite best price up to its size; limits that just
+        arrived are placed at it; resting limits fill when it reaches their price.
+
+        Leaves ``market.touch``: each side's price and the size still left there.
+        """
+        room = {OrderSide.BUY: quote.ask_size, OrderSide.SELL: quote.bid_size}
+        arrived = tuple(waiting or ())
+        if waiting:
+            waiting.clear()
+        for order in arrived + tuple(market.resting):
             if not order.status.is_open:
                 if order in market.resting:
                     market.resting.remove(order)
                 continue
-            buying = order.side is OrderSide.BUY
-            opposite, size = (quote.ask, quote.ask_size) if buying else (quote.bid, quote.bid_size)
+            opposite = quote.ask if order.side is OrderSide.BUY else quote.bid
+            market.bar_capacity = room[order.side]
             if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
                 if matching.trigger_crossed(order, quote.mid, quote.mid):
                     self._trigger(market, order, quote.mid)
-                continue
-            market.bar_capacity = size
-            if order.order_type.has_limit_price:
+            elif order.order_type is OrderType.LIMIT and order in arrived:
+                self.place(market, order, opposite)
+            elif order.order_type.has_limit_price:
                 if matching.limit_marketable(order, opposite):
-                    self._make(market, order)
+                    self._make(market, order, order.price)
             else:
                 self.take(market, order, opposite)
                 if order.status.is_open and order not in market.resting:
                     market.resting.append(order)
-        if waiting:
-            waiting.clear()
+            room[order.side] = market.bar_capacity or 0.0
+        market.touch = {
+            OrderSide.BUY: (quote.ask, room[OrderSide.BUY]),
+            OrderSide.SELL: (quote.bid, room[OrderSide.SELL]),
+        }
 
-    def trigger_on_mark(self, market: MarketState, low: float, high: float) -> None:
+    def trigger_on_mark(
+        self, market: MarketState, low: float, high: float, *, before_liquidation: bool = False
+    ) -> None:
+        """Trigger the stops on the mark that a mark interval ``[low, high]`` reached.
+
+        ``before_liquidation``: only those the mark reaches before it would liquidate their
+        account (a protective stop above a long's liquidation price goes first).
+        """
+        guard = self.exchange.guard
+        accounts = self.exchange.accounts
         for order in tuple(market.resting):
             if (
                 order.status is OrderStatus.ACCEPTED
                 and order.order_type.has_trigger
-                and order.trigger_source.value == "mark"
+                and order.trigger_source is TriggerSource.MARK
                 and matching.trigger_crossed(order, low, high)
             ):
-                self._trigger(market, order, market.last or float(order.trigger_price or 0))
+                trigger = order.trigger_price or ZERO
+                account = accounts[order.account]
+                if before_liquidation and guard.liquidates_at(account, market.spec.symbol, trigger):
+                    continue
+                self._trigger(market, order, market.last or float(trigger))
 
     def _trigger(self, market: MarketState, order: Order, bar_open: float) -> None:
         order.transition(OrderStatus.TRIGGERED)
@@ -195,10 +225,18 @@ class FillEngine:
         if order.order_type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET):
             self.take(market, order, matching.triggered_fill_price(order, bar_open))
 
-    def _make(self, market: MarketState, order: Order) -> None:
+    def _make(self, market: MarketState, order: Order, price: Decimal | float | None) -> None:
+        """Fill a resting limit as maker at ``price`` (its limit, or a better bar open)."""
         quantity = self._capped(market, order, order.leaves_quantity)
-        if quantity > 0 and order.price is not None:
-            self.execute(market, order, quantity, order.price, MAKER)
+        if quantity <= 0 or price is None:
+            return
+        exact = price if isinstance(price, Decimal) else market.spec.make_price(price)
+        self.execute(market, order, quantity, exact, MAKER)
+
+    @staticmethod
+    def _triggers_on_last(market: MarketState, order: Order) -> bool:
+        """Trades trigger stops on the last price, and on the mark when trades are the mark."""
+        return order.trigger_source is TriggerSource.LAST or not market.has_mark_feed
 
     def _capped(self, market: MarketState, order: Order, wanted: Decimal) -> Decimal:
         capacity = market.bar_capacity
@@ -245,11 +283,14 @@ class FillEngine:
             if reason is not None:
                 exchange._close(order, OrderStatus.CANCELED, f"at fill: {reason}")
                 return
-        fee = quantity * price * exchange.config.fees.rate(liquidity)
-        fee_asset = spec.settle
+        fee_rate = exchange.config.fees.rate(liquidity)
+        fee, fee_asset = quantity * price * fee_rate, spec.settle
+        if signed > 0 and spec.kind is InstrumentKind.SPOT and _fee_in_base(account):
+            fee, fee_asset = quantity * fee_rate, spec.base
         ts = exchange.clock.now_ns()
         self._fill_ids += 1
         trade_id = f"{exchange.venue_id}-T-{self._fill_ids:07d}"
+        exchange.note_position(account.id, spec.symbol)
         realized = exchange.ledger.apply_fill(
             ts, account.id, spec, signed, price, fee, fee_asset, trade_id
         )
@@ -275,5 +316,12 @@ class FillEngine:
         )
         if order.status.is_closed and order in market.resting:
             market.resting.remove(order)
+        if order.reduce_only and order.status.is_open and self._reducible(account, order) == 0:
+            exchange._close(order, OrderStatus.CANCELED, "reduce-only order has nothing to reduce")
         exchange.desk.settle_spot_shortfall(account)
         exchange.guard.after_fill(account)
+
+
+def _fee_in_base(account: SimAccount) -> bool:
+    """Whether spot buys pay their fee in the asset received (Binance margin, spec B.5)."""
+    return bool(getattr(account.model, "fee_in_received_asset", False))

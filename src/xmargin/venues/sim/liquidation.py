@@ -18,9 +18,9 @@ from xmargin.margin.ftx import FtxCross
 from xmargin.margin.ftx_liquidation import auto_close_fills, liquidation_orders
 from xmargin.margin.hyperliquid import HyperliquidCross
 from xmargin.margin.snapshot import AccountSnapshot
-from xmargin.model.events import InsuranceFundCovered, Liquidated
+from xmargin.model.events import InsuranceFundCovered, Liquidated, LoanRepaid
 from xmargin.model.instruments import Instrument, parse_symbol
-from xmargin.model.numbers import ZERO, quantize_places
+from xmargin.model.numbers import ZERO, quantize_places, round_to_increment
 from xmargin.portfolio.ledger import PostingKind
 from xmargin.venues.sim.accounts import SimAccount
 
@@ -92,6 +92,7 @@ class _Liquidation:
         self, symbol: str, quantity: Decimal, price: Decimal, fee: Decimal, stage: str
     ) -> None:
         spec = self.spec(symbol)
+        self.exchange.note_position(self.account.id, symbol)
         self.exchange.ledger.apply_fill(
             self.ts, self.account.id, spec, quantity, price, ZERO, spec.settle, "liquidation"
         )
@@ -123,18 +124,7 @@ class _Liquidation:
         """Backstop below 2/3 of maintenance; else market-close, 20 % of large positions first."""
         fee_rate = self.exchange.config.fees.taker
         if model.backstop_gap(self.snapshot()) < 0:
-            self.close_all(ZERO, "backstop")
-            settle = self.model.quote
-            remaining = self.account.book.balance(settle)
-            if remaining > 0:
-                self.exchange.ledger.adjust(
-                    self.ts,
-                    self.account.id,
-                    settle,
-                    -remaining,
-                    PostingKind.LIQUIDATION_FEE,
-                    "backstop vault",
-                )
+            self.backstop()
             return
         for _ in range(MAX_ROUNDS):
             snapshot = self.snapshot()
@@ -151,6 +141,30 @@ class _Liquidation:
                 fee = abs(order) * position.mark_price * fee_rate
                 stage = "partial" if partial else "full"
                 self.book(position.instrument, order, position.mark_price, fee, stage)
+
+    def backstop(self) -> None:
+        """Hand every position and the whole cross balance to the liquidator vault (D.4).
+
+        Positions close at their marks; what the balance would keep after that is the
+        vault's, booked as the last close's fee so the event log accounts for it.
+        """
+        positions = self.snapshot().positions
+        settle = self.model.quote
+        book = self.account.book
+        for i, position in enumerate(positions):
+            fee = ZERO
+            if i == len(positions) - 1:
+                held = book.positions[position.instrument]
+                kept = book.balance(settle) + held.size * position.mark_price - held.cost
+                fee = max(kept, ZERO)
+            self.book(position.instrument, -position.size, position.mark_price, fee, "backstop")
+
+    def repay(self, asset: str, amount: Decimal) -> None:
+        """Repay ``amount`` of the account's ``asset`` loan, interest first, as an event."""
+        if amount <= 0:
+            return
+        interest, principal = self.exchange.ledger.repay(self.ts, self.account.id, asset, amount)
+        self.exchange.emit(LoanRepaid(self.ts, self.account.id, asset, interest, principal))
 
     def ftx_ladder(self, model: FtxCross) -> None:
         """Chunk IOC orders while liquidating; auto-close at zero prices below the ACMF."""
@@ -201,15 +215,22 @@ class _Liquidation:
         target = sale_value_to_stop(
             figures.total_assets, figures.owed, model.rules.liq_stop_ml, fee_rate
         )
-        sold = amount if target is None else min(amount, target / price)
+        symbol = f"{asset}/{quote}"
+        lot = self.spec(symbol).size_increment
+        # whole lots, rounded up: the sale must lift ML above the stop, not land on it
+        sold = (
+            amount
+            if target is None
+            else min(amount, round_to_increment(target / price, lot, mode="up"))
+        )
         if sold <= 0:
             return False
         fee = sold * price * fee_rate
-        self.book(f"{asset}/{quote}", -sold, price, fee, "sale")
+        self.book(symbol, -sold, price, fee, "sale")
         cash = self.account.book.balance(into)
         owed = self.account.book.liability(into)
         if cash > 0 and owed > 0:
-            self.exchange.ledger.repay(self.ts, self.account.id, into, min(cash, owed))
+            self.repay(into, min(cash, owed))
         return True
 
     def _buy_back(self, model: BinanceCrossMargin, snapshot: AccountSnapshot, asset: str) -> bool:
@@ -224,9 +245,7 @@ class _Liquidation:
             self.book(f"{asset}/{quote}", bought, price, bought * price * fee_rate, "buy_back")
         held = self.account.book.balance(asset)
         if held > 0:
-            self.exchange.ledger.repay(
-                self.ts, self.account.id, asset, min(held, self.account.book.liability(asset))
-            )
+            self.repay(asset, min(held, self.account.book.liability(asset)))
         return bought > 0
 
     def cover_deficit(self) -> None:
@@ -246,7 +265,7 @@ class _Liquidation:
             if owed > 0:
                 ledger.adjust(self.ts, self.account.id, asset, owed, PostingKind.INSURANCE)
                 self.exchange.emit(InsuranceFundCovered(self.ts, self.account.id, asset, owed))
-            ledger.repay(self.ts, self.account.id, asset, book.liability(asset))
+            self.repay(asset, book.liability(asset))
 
     def _has_assets(self) -> bool:
         book = self.account.book

@@ -1,8 +1,10 @@
 """Borrowing, repaying and transfers on the simulated exchange.
 
 A borrow request creates a pending loan that the venue confirms or refuses when the request
-reaches it (after the order latency): refused above the venue's borrow limit or when the
-account's margin model would not allow the new liability.
+reaches it (after the order latency): refused where the venue does not lend (futures-only
+models: Binance USDⓈ-M, Hyperliquid; FTX borrows are negative balances, not loans), above
+the venue's borrow limit, or when the account's margin model would not allow the new
+liability.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from xmargin.margin.base import CrossMarginModel
+from xmargin.margin.binance_margin import BinanceCrossMargin
+from xmargin.margin.bybit import BybitUtaCross
 from xmargin.margin.snapshot import AccountSnapshot, LoanSnapshot
 from xmargin.model.events import (
     LoanBorrowed,
@@ -39,8 +44,8 @@ class LoanDesk:
         configured = self.exchange.config.interest_rates.get(asset)
         if configured is not None:
             return configured
-        model_rate = getattr(account.model, "hourly_rate", None)
-        return model_rate(asset) if callable(model_rate) else ZERO
+        model = account.model
+        return model.hourly_rate(asset) if isinstance(model, BinanceCrossMargin) else ZERO
 
     def request(self, account: SimAccount, asset: str, amount: Decimal) -> str:
         """Ask to borrow; the answer (``LoanBorrowed`` or ``LoanFailed``) comes after latency."""
@@ -67,6 +72,8 @@ class LoanDesk:
         """Return why the venue refuses to lend ``amount`` of ``asset``, or None."""
         if amount <= 0:
             return f"borrow amount must be positive, got {amount}"
+        if not _lends(account.model):
+            return f"{account.model.venue} accounts cannot borrow"
         limit = self.exchange.config.borrow_limits.get(asset)
         limit = (
             limit if limit is not None else getattr(account.model, "borrow_limits", {}).get(asset)
@@ -74,7 +81,9 @@ class LoanDesk:
         owed = account.book.loans[asset].principal if asset in account.book.loans else ZERO
         if limit is not None and owed + amount > limit:
             return f"borrow limit: {owed + amount} {asset} would exceed the limit of {limit}"
-        snapshot = self.exchange.snapshot(account)
+        snapshot = self.exchange.snapshot(account, also=(asset,))
+        if asset != account.quote and asset not in snapshot.prices:
+            return f"no price for {asset} in {account.quote} on {self.exchange.venue_id}"
         can_borrow = getattr(account.model, "can_borrow", None)
         if callable(can_borrow):
             allowed = can_borrow(snapshot, asset, amount)
@@ -109,12 +118,19 @@ class LoanDesk:
         self.exchange.emit(LoanRepaid(ts, account.id, asset, interest, principal))
         self.exchange.guard.mark_dirty(account)
 
-    def transfer(self, source: SimAccount, target: SimAccount, asset: str, amount: Decimal) -> None:
+    def transfer(self, source: SimAccount, target_id: str, asset: str, amount: Decimal) -> None:
         """Move collateral between sub-accounts if the source keeps its initial margin."""
         ts = self.exchange.clock.now_ns()
-        reason = self._transfer_rejection(source, asset, amount)
-        if reason is not None:
-            self.exchange.emit(TransferRejected(ts, source.id, target.id, asset, amount, reason))
+        target = self.exchange.accounts.get(target_id)
+        if target is None:
+            reason: str | None = f"unknown account {target_id!r} on {self.exchange.venue_id}"
+        elif not target.model.knows_asset(asset):
+            reason = f"{target_id} cannot hold {asset}"
+        else:
+            reason = self._transfer_rejection(source, asset, amount)
+        if target is None or reason is not None:
+            rejected = TransferRejected(ts, source.id, target_id, asset, amount, reason or "")
+            self.exchange.emit(rejected)
             return
         self.exchange.ledger.transfer(ts, source.id, target.id, asset, amount)
         self.exchange.emit(TransferCompleted(ts, source.id, target.id, asset, amount))
@@ -152,6 +168,11 @@ class LoanDesk:
             if amount < 0:
                 loan_id = self.exchange.ids.next(f"{self.exchange.venue_id}-L")
                 self._confirm(account, asset, -amount, loan_id, ts)
+
+
+def _lends(model: CrossMarginModel) -> bool:
+    """Whether the model's accounts hold margin loans (spot margin, unified accounts)."""
+    return isinstance(model, BinanceCrossMargin | BybitUtaCross)
 
 
 def _with_borrow(snapshot: AccountSnapshot, asset: str, amount: Decimal) -> AccountSnapshot:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from xmargin.margin.base import Exposure
+from xmargin.margin.base import CrossMarginModel, Exposure, MarginState
 from xmargin.margin.liquidation_price import solve_price
 from xmargin.margin.snapshot import AccountSnapshot
 from xmargin.model.instruments import Instrument
@@ -107,19 +107,52 @@ class MarginGuard:
         snapshot = self.exchange.snapshot(account)
         model = account.model
         worst = spec.make_mark(extreme)
-        if model.liquidation_gap(exposure.moved(snapshot, worst)) > 0:
+        if not _liquidatable(model, exposure.moved(snapshot, worst)):
             return
         opened = spec.make_mark(open_price)
-        if model.liquidation_gap(exposure.moved(snapshot, opened)) <= 0:
+        if _liquidatable(model, exposure.moved(snapshot, opened)):
             price = opened
         else:
             solved = solve_price(
                 lambda p: model.liquidation_gap(exposure.moved(snapshot, p)), opened
             )
-            price = worst if solved is None else round_to_increment(solved, spec.mark_increment)
+            price = (
+                worst
+                if solved is None
+                else self._first_liquidating(
+                    model, snapshot, exposure, solved, spec.mark_increment, falling=worst < opened
+                )
+            )
         trigger_ms = ts_open // 1_000_000
         liquidate(self.exchange, account, exposure.moved(snapshot, price), exposure, trigger_ms)
         self.recheck(account, self.exchange.clock.now_ns())
+
+    @staticmethod
+    def _first_liquidating(
+        model: CrossMarginModel,
+        snapshot: AccountSnapshot,
+        exposure: Exposure,
+        solved: Decimal,
+        increment: Decimal,
+        *,
+        falling: bool,
+    ) -> Decimal:
+        """Return the first price on the mark grid, moving from the open toward the adverse
+        extreme, at which the venue liquidates: the solved root rounded the adverse way,
+        one more step where the venue's rule is strict (FTX, Hyperliquid) and the root is
+        exactly on the grid."""
+        step = -increment if falling else increment
+        price = round_to_increment(solved, increment, mode="down" if falling else "up")
+        if not _liquidatable(model, exposure.moved(snapshot, price)):
+            price += step
+        return price
+
+    def liquidates_at(self, account: SimAccount, market: str, price: Decimal) -> bool:
+        """Return whether ``market`` at ``price``, all else as now, liquidates ``account``."""
+        exposure = self._exposure(account, market)
+        if exposure is None:
+            return False
+        return _liquidatable(account.model, exposure.moved(self.exchange.snapshot(account), price))
 
     def _exposure(self, account: SimAccount, market: str) -> Exposure | None:
         snapshot = self.exchange.snapshot(account)
@@ -138,7 +171,7 @@ class MarginGuard:
         snapshot = self.exchange.snapshot(account)
         model = account.model
         gap = model.liquidation_gap(snapshot)
-        if gap <= 0:
+        if _liquidatable(model, snapshot, gap):
             liquidate(self.exchange, account, snapshot, None, _ms(ts))
             snapshot = self.exchange.snapshot(account)
             if not account.has_exposure():
@@ -176,6 +209,23 @@ class MarginGuard:
         if exposure.asset is None:
             return exposure.instrument
         return f"{exposure.asset}/{account.quote}"
+
+
+LIQUIDATING_STATES = frozenset(
+    {MarginState.LIQUIDATING, MarginState.AUTO_CLOSE, MarginState.BACKSTOP}
+)
+
+
+def _liquidatable(
+    model: CrossMarginModel, snapshot: AccountSnapshot, gap: Decimal | None = None
+) -> bool:
+    """Whether the venue liquidates the account: always below a zero gap; at exactly zero
+    only where its rule is inclusive (USDⓈ-M ratio ≥ 1, Binance margin ML ≤ 1.1), not where
+    it is strict (FTX MF < MMF, Hyperliquid AV < MM)."""
+    gap = model.liquidation_gap(snapshot) if gap is None else gap
+    if gap != 0:
+        return gap < 0
+    return model.headline(snapshot)[0] in LIQUIDATING_STATES
 
 
 def _ms(ts: int) -> int:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from xmargin.model.instruments import Instrument
-from xmargin.model.orders import Order
+from xmargin.model.orders import Order, OrderSide
 
 
 class MarketState:
     """Last trade, current bar, mark price and resting orders of one instrument.
 
     Prices are floats as the data gives them; ``mark_exact`` converts the mark once per
-    change through the instrument's audited float gate.
+    change through the instrument's audited float gate. ``touch`` holds, while the latest
+    data is a quote, the price and the size left that a taker meets on each side.
     """
 
     __slots__ = (
@@ -26,6 +27,7 @@ class MarketState:
         "mark",
         "resting",
         "spec",
+        "touch",
     )
 
     def __init__(self, spec: Instrument, has_mark_feed: bool = False) -> None:
@@ -38,6 +40,7 @@ class MarketState:
         self.bar_ts_open = 0
         self.bar_capacity: float | None = None
         self.resting: list[Order] = []
+        self.touch: dict[OrderSide, tuple[float, float]] | None = None
         self._mark_exact: Decimal | None = None
 
     @property

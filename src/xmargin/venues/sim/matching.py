@@ -4,12 +4,18 @@ Bars (documented intra-bar assumptions):
 
 - a bar's range is all that is known of its path; a resting limit fills when the bar trades
   *through* its price (buy: low < limit; sell: high > limit), at the limit price, as maker;
+  when the bar opened through it (a gap) it fills at the open, so a bar-matched fill never
+  lies outside the bar's [low, high];
+- a limit order that reaches the venue between two data points (order latency, or fills at
+  the next open) meets the next price first: marketable there, it takes at that price as a
+  taker (a post-only one expires); otherwise it rests from then on;
 - a stop or take-profit triggers when the bar's range reaches the trigger (on last trades,
   or on mark updates when it triggers on the mark); a stop-market then fills at the trigger,
   or at the bar's open when the market gapped through it, as taker;
 - a triggered stop-limit rests as a limit from the next bar on (it never fills in the bar
   that triggered it);
-- market orders fill at the signal bar's close or the next bar's open (venue setting).
+- market orders fill at the signal bar's close or the next bar's open (venue setting);
+- a taker fill of a limit order never goes past its limit price, slippage included.
 
 Trades: a resting limit fills when a trade prints through its price; market orders take the
 next trade's price. Quotes: market orders take the opposite best price up to its size;

@@ -1,0 +1,1 @@
+"""Research on stored runs: reports (HTML with charts, tables), comparisons."""

@@ -1,0 +1,230 @@
+"""Open a database: SQLite (WAL) by file, PostgreSQL by URL; check it, migrate it, mask it.
+
+SQLite connections run in WAL mode with ``synchronous=NORMAL``, foreign keys on and a busy
+timeout, so the report (a reader) never blocks a backtest writing its run, and a writer waits
+for another writer instead of failing. Write transactions start with ``BEGIN IMMEDIATE``
+so two writers queue up front rather than dead-locking on a lock upgrade.
+
+A file that is not an SQLite database, a database of another program, a corrupt file and a
+schema newer than this code each raise one clear error; URLs in messages never show a
+password.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from xmargin.core.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30_000
+URL_HELP = "expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
+_CREDENTIALS = re.compile(r"(//[^:/@\s]*:)[^@\s]*@")
+
+
+def mask_url(url: str | URL) -> str:
+    """Return ``url`` with its password replaced by ``***`` (also for URLs that do not parse)."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return _CREDENTIALS.sub(r"\1***@", url)
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse a database URL; ``postgresql://`` and ``postgres://`` mean the psycopg 3 driver."""
+    if isinstance(url, URL):
+        parsed = url
+    else:
+        text = url.strip()
+        if text.startswith("postgres://"):
+            text = "postgresql://" + text[len("postgres://") :]
+        try:
+            parsed = make_url(text)
+        except ArgumentError:
+            raise ConfigError(f"not a database URL: {mask_url(text)!r} ({URL_HELP})") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise ConfigError(
+            f"unsupported database {parsed.drivername!r} in {mask_url(parsed)} ({URL_HELP})"
+        )
+    return parsed
+
+
+def sqlite_url(path: Path) -> URL:
+    """Return the URL of the SQLite database file at ``path``."""
+    return URL.create("sqlite", database=str(path))
+
+
+@dataclass(eq=False)
+class Database:
+    """An engine plus what the rest of storage needs to know about it."""
+
+    engine: Engine
+    url: URL
+    upgraded_from: str | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password masked, for messages."""
+        return mask_url(self.url)
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None (PostgreSQL, in-memory)."""
+        database = self.url.database
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        return Path(database)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (a consistent snapshot; never blocks a writer)."""
+        with self._errors(), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with self._errors(), self.engine.connect() as connection:
+            connection.execution_options(xmargin_write=True)
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except DBAPIError as exc:
+            raise translate_error(exc, self) from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def translate_error(exc: DBAPIError, db: Database) -> Exception:
+    """Turn a driver error into one clear xmargin error, or return it unchanged."""
+    message = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), db.url)
+    lowered = message.lower()
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return DataError(
+            f"the database is corrupt or not an SQLite file ({message}); restore a backup or "
+            "point --db / XMARGIN_DATABASE_URL at another file",
+            source=db.display_url,
+        )
+    if "disk i/o error" in lowered or "readonly database" in lowered:
+        return DataError(
+            f"cannot read or write the database file ({message}); check the disk, the file's "
+            "permissions and that no other program replaced it, or restore a backup",
+            source=db.display_url,
+        )
+    if exc.connection_invalidated or _is_connect_failure(lowered):
+        return ConfigError(
+            f"cannot connect to the database: {message}; check the URL, the server and the "
+            "credentials",
+            where=db.display_url,
+        )
+    return exc
+
+
+def _is_connect_failure(message: str) -> bool:
+    return any(
+        marker in message
+        for marker in (
+            "connection refused",
+            "connection failed",
+            "could not connect",
+            "password authentication failed",
+            "does not exist",
+            "unable to open database file",
+            "no such host",
+            "could not translate host name",
+        )
+    )
+
+
+def scrub(message: str, url: URL) -> str:
+    """Remove the URL's password from ``message`` (driver errors may quote the DSN)."""
+    password = url.password
+    if password:
+        message = message.replace(str(password), "***")
+    return _CREDENTIALS.sub(r"\1***@", message)
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a file that exists but is not an SQLite database, before SQLite touches it."""
+    if path.is_dir():
+        raise ConfigError("is a directory, not a database file", where=str(path))
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the database file: {exc.strerror}", where=str(path)
+        ) from None
+    if header and header != SQLITE_MAGIC:
+        raise DataError(
+            "not an SQLite database (another program's file?); move it away or point --db / "
+            "XMARGIN_DATABASE_URL at another file",
+            source=str(path),
+        )
+
+
+def create_database_engine(url: URL) -> Engine:
+    """Create the engine with the project's settings for the URL's dialect."""
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = url.database or ":memory:"
+    if database == ":memory:":
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        path = Path(database).expanduser()
+        check_sqlite_file(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the database directory: {exc}", where=str(path)
+            ) from None
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", sqlite_on_connect)
+    event.listen(engine, "begin", sqlite_on_begin)
+    return engine
+
+
+def sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def sqlite_on_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get("xmargin_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

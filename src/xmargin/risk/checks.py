@@ -37,16 +37,28 @@ class TradingView(Protocol):
     def mark_of(self, account: str, symbol: str) -> Decimal: ...
     def mark_float(self, account: str, symbol: str) -> float: ...
     def model_of(self, account: str) -> MarginModel: ...
-    def snapshot(self, account: str) -> AccountSnapshot: ...
+    def snapshot(self, account: str, also: tuple[str, ...] = ()) -> AccountSnapshot: ...
     def float_equity(self, account: str) -> tuple[float, float]: ...
 
 
 def _fmt(value: Decimal) -> str:
+    """Money: two decimals (six significant digits below 1)."""
     return f"{value:.6g}" if abs(value) < 1 else f"{value:,.2f}"
 
 
+def _ratio(value: Decimal) -> str:
+    """A multiple or a percentage: up to four decimals, so a boundary is never rounded away."""
+    text = f"{value.quantize(Decimal('0.0001')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 class OrderCheck:
-    """One order under check: its numbers before and after, computed once and only if asked."""
+    """One order under check: its numbers before and after, computed once and only if asked.
+
+    ``pending`` is the signed quantity of the account's working orders in the instrument
+    that passed before it and have not filled yet: "before" is the position once they fill,
+    so several orders sent at once are checked together.
+    """
 
     def __init__(
         self,
@@ -54,6 +66,7 @@ class OrderCheck:
         view: TradingView,
         state: TradingState,
         equity: Callable[[], tuple[float, float]] | None = None,
+        pending: Decimal = ZERO,
     ) -> None:
         self.order = order
         self.view = view
@@ -64,10 +77,12 @@ class OrderCheck:
         self.price = order.price or order.trigger_price or self.mark
         book = view.book(order.account)
         if self.spec.kind is InstrumentKind.SPOT:
-            self.before = book.balance(self.spec.base)
+            self.held = book.balance(self.spec.base)
         else:
             held = book.positions.get(order.instrument)
-            self.before = held.size if held is not None else ZERO
+            self.held = held.size if held is not None else ZERO
+        self.pending = pending
+        self.before = self.held + pending
         self.after = self.before + order.signed_quantity
         self.reduces = abs(self.after) <= abs(self.before) and self.after * self.before >= 0
         self._equity_f: tuple[float, float] | None = None
@@ -91,16 +106,16 @@ class OrderCheck:
 
     def gross_after_f(self) -> float:
         _, gross = self.float_equity()
-        return gross + (float(abs(self.after)) - float(abs(self.before))) * float(self.mark)
+        return gross + (float(abs(self.after)) - float(abs(self.held))) * float(self.mark)
 
     def model(self) -> MarginModel:
         return self.view.model_of(self.order.account)
 
     def after_snapshot(self) -> AccountSnapshot:
         if self._after_snapshot is None:
-            before = self.view.snapshot(self.order.account)
+            before = self.view.snapshot(self.order.account, also=(self.spec.base,))
             self._after_snapshot = self.model().apply_fill(
-                before, self.order.instrument, self.order.signed_quantity, self.price
+                before, self.order.instrument, self.after - self.held, self.price
             )
         return self._after_snapshot
 
@@ -119,7 +134,7 @@ class Rule(ABC):
     @abstractmethod
     def check(self, order: OrderCheck) -> str | None: ...
 
-    def sent(self, order: OrderCheck) -> None:
+    def sent(self, order: OrderCheck) -> None:  # noqa: B027 (optional hook)
         """Called for every order that passed all rules."""
 
 
@@ -204,7 +219,7 @@ class InstrumentLeverageCap(_PerInstrumentLimit):
         equity = order.report_after().equity
         notional = order.position_notional_after
         if equity <= 0 or notional > limit * equity:
-            leverage = "∞" if equity <= 0 else _fmt(notional / equity)
+            leverage = "∞" if equity <= 0 else _ratio(notional / equity)
             return f"{order.order.instrument} leverage after the order {leverage}× exceeds {limit}×"
         return None
 
@@ -227,7 +242,7 @@ class PortfolioLeverageCap(Rule):
         gross = sum((row.notional for row in report.exposures), ZERO)
         equity = report.equity
         if equity <= 0 or gross > self.limit * equity:
-            leverage = "∞" if equity <= 0 else _fmt(gross / equity)
+            leverage = "∞" if equity <= 0 else _ratio(gross / equity)
             return f"account leverage after the order {leverage}× exceeds {self.limit}×"
         return None
 
@@ -284,8 +299,8 @@ class LiquidationDistance(Rule):
         distance = abs(order.mark - price) / order.mark
         if distance < self.distance:
             return (
-                f"liquidation price after the order {_fmt(price)} is {_fmt(distance * 100)} % "
-                f"from the mark {_fmt(order.mark)}, less than {_fmt(self.distance * 100)} %"
+                f"liquidation price after the order {_fmt(price)} is {_ratio(distance * 100)} % "
+                f"from the mark {_fmt(order.mark)}, less than {_ratio(self.distance * 100)} %"
             )
         return None
 
@@ -305,8 +320,8 @@ class PriceBand(Rule):
         deviation = abs(price - order.mark) / order.mark
         if deviation > self.band:
             return (
-                f"price {price} is {_fmt(deviation * 100)} % from the mark {_fmt(order.mark)}, "
-                f"outside the ±{_fmt(self.band * 100)} % band"
+                f"price {price} is {_ratio(deviation * 100)} % from the mark {_fmt(order.mark)}, "
+                f"outside the ±{_ratio(self.band * 100)} % band"
             )
         return None
 

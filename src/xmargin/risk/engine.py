@@ -8,21 +8,23 @@ the kill switch's own reduce-only flattening orders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from xmargin.model.events import (
-    BookFlattened,
     BreakerTripped,
+    FundingSettled,
     OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
     OrderFilled,
     OrderRejected,
     TradingStateChanged,
 )
 from xmargin.model.market_data import FundingRate
+from xmargin.model.numbers import ZERO
 from xmargin.model.orders import Order, OrderSide
+from xmargin.risk.books import StrategyBooks
 from xmargin.risk.breakers import (
     ConsecutiveLosses,
     DailyLoss,
@@ -33,9 +35,17 @@ from xmargin.risk.breakers import (
     StaleData,
     Trip,
 )
-from xmargin.risk.checks import OrderCheck, TradingView, build_checks
+from xmargin.risk.checks import OrderCheck, build_checks
+from xmargin.risk.controls import HALTED_REASON, StrategyControls
+from xmargin.risk.desk import RISK_STRATEGY, EquityTerms, RiskDesk
+from xmargin.risk.fences import FenceRule, Fences
+from xmargin.risk.kill_switch import KillSwitch
+from xmargin.risk.liquidation_buffer import LiquidationBufferGuard
 from xmargin.risk.settings import RiskSettings
 from xmargin.risk.state import TradingState, TradingStateMachine
+from xmargin.risk.stops import StopManager
+
+__all__ = ["RISK_STRATEGY", "EquityTerms", "RiskDesk", "RiskEngine"]
 
 B = TypeVar(
     "B",
@@ -47,54 +57,12 @@ B = TypeVar(
     FundingSpike,
     RejectRate,
 )
-RISK_STRATEGY = "risk"
 SLOW_CHECK_NS = 60 * 1_000_000_000
 DAY_NS = 86_400 * 1_000_000_000
+WORKING_ENDS = (OrderFilled, OrderCanceled, OrderExpired, OrderRejected)
 
 
-class RiskDesk(TradingView, Protocol):
-    """What the risk engine may do (the kernel implements it)."""
-
-    def account_ids(self) -> tuple[str, ...]: ...
-    def equity_terms(self, account: str) -> EquityTerms: ...
-    def all_open_orders(self) -> list[Order]: ...
-    def cancel_order(self, order: Order) -> None: ...
-    def submit_risk_order(
-        self, account: str, symbol: str, side: OrderSide, quantity: Decimal
-    ) -> Order: ...
-    def open_derivative_positions(self) -> list[tuple[str, str, Decimal]]: ...
-    def last_seen(self) -> dict[str, int]: ...
-    def asset_prices(self, assets: Iterable[str]) -> dict[str, float]: ...
-    def publish(self, event: object) -> None: ...
-
-
-@dataclass
-class EquityTerms:
-    """An account's equity as floats: ``cash + Σ size × mark − cost + Σ amount × price``.
-
-    ``legs`` hold live objects with a ``mark`` attribute (market states), so evaluating the
-    equity at current prices is a few multiplications; the terms change only on events.
-    """
-
-    cash: float
-    legs: list[tuple[Any, float, float]]
-
-    def value(self) -> float:
-        total = self.cash
-        for market, size, cost in self.legs:
-            total += size * (market.mark or market.last) - cost
-        return total
-
-    def equity_and_gross(self) -> tuple[float, float]:
-        """Equity and gross notional (derivatives and borrowed assets) at current prices."""
-        gross = 0.0
-        for market, size, _ in self.legs:
-            if market.spec.is_derivative or size < 0:
-                gross += abs(size) * (market.mark or market.last)
-        return self.value(), gross
-
-
-class RiskEngine:
+class RiskEngine(StrategyControls):
     """Pre-trade checks, breakers and the kill switch for every account of a run."""
 
     def __init__(self, settings: RiskSettings) -> None:
@@ -110,6 +78,17 @@ class RiskEngine:
         self.rejects = _breaker(settings, RejectRate)
         self._has_market_breakers = self.stale is not None or self.depeg is not None
         self.desk: RiskDesk | None = None
+        self.books = StrategyBooks()
+        self.stops: StopManager | None = None
+        self.buffer: LiquidationBufferGuard | None = None
+        self.fences: Fences | None = None
+        self._sending = False
+        self._flattening = False
+        # True once anything beyond the breakers needs the step (a stop, a fence, a halt…)
+        self._extras = settings.liquidation_buffer is not None or bool(settings.fences)
+        self._kill_due = False
+        self._working: dict[str, Order] = {}
+        self._pending: dict[tuple[str, str], Decimal] = {}
         self._terms: dict[str, EquityTerms] = {}
         self._cash = 0.0
         self._legs: list[tuple[Any, float, float]] = []
@@ -118,8 +97,7 @@ class RiskEngine:
         self._day_end = -1
         self._next_slow = 0
         self._trip_pnl: dict[tuple[str, str], Decimal] = {}
-        self._awaiting_flat = False
-        self._slices: list[tuple[int, str, str, OrderSide, Decimal]] = []
+        self.kill_switch = KillSwitch(settings.kill_switch, self._flatten)
         self._tripped: set[str] = set()
         self.trips: list[Trip] = []
 
@@ -129,8 +107,25 @@ class RiskEngine:
 
     def attach(self, desk: RiskDesk) -> None:
         self.desk = desk
+        self.kill_switch.desk = desk
         self._terms = {account: desk.equity_terms(account) for account in desk.account_ids()}
         self._flatten_terms()
+        settings = self.settings
+        self.stops = StopManager(settings.stops, desk, self._send_stop)
+        if settings.liquidation_buffer is not None:
+            self.buffer = LiquidationBufferGuard(
+                settings.liquidation_buffer, desk, self._send_reduction
+            )
+        if settings.fences:
+            self.fences = Fences(
+                settings.fences, desk, self.books, self._send_fence, self.stops.drop_strategy
+            )
+            self.checks.insert(2, FenceRule(self.fences, lambda: self._terms))
+
+    def on_start(self, ts: int) -> None:
+        """The strategies are attached: find the fenced ones' accounts."""
+        if self.fences is not None:
+            self.fences.attach(self._terms)
 
     def _flatten_terms(self) -> None:
         """Sum the accounts' cash and list their legs once, for the per-step equity."""
@@ -140,13 +135,24 @@ class RiskEngine:
     # -- pre-trade -------------------------------------------------------------------------
 
     def check(self, order: Order, kernel: object) -> tuple[str, str] | None:
-        """Run every rule; the first that objects denies the order with its numbers."""
-        if order.strategy_id == RISK_STRATEGY:
+        """Run every rule; the first that objects denies the order with its numbers.
+
+        The risk engine's own orders (stops firing, reductions, the kill switch) pass, but
+        while HALTED only the kill switch's flattening does.
+        """
+        if self._sending or order.strategy_id == RISK_STRATEGY:
+            if self.machine.state is TradingState.HALTED and not self._flattening:
+                return "halted", HALTED_REASON
             return None
         assert self.desk is not None
         terms = self._terms.get(order.account)
+        key = (order.account, order.instrument)
         subject = OrderCheck(
-            order, self.desk, self.machine.state, terms.equity_and_gross if terms else None
+            order,
+            self.desk,
+            self.machine.state,
+            terms.equity_and_gross if terms else None,
+            self._pending.get(key, ZERO),
         )
         for rule in self.checks:
             reason = rule.check(subject)
@@ -154,6 +160,9 @@ class RiskEngine:
                 return rule.name, reason
         for rule in self.checks:
             rule.sent(subject)
+        if not order.order_type.has_trigger:
+            self._working[order.client_order_id] = order
+            self._pending[key] = subject.after - subject.held
         return None
 
     # -- events ----------------------------------------------------------------------------
@@ -164,12 +173,41 @@ class RiskEngine:
             assert self.desk is not None
             self._terms[account] = self.desk.equity_terms(account)
             self._flatten_terms()
+        if self._working and isinstance(event, WORKING_ENDS):
+            self._work_done(event)
         if isinstance(event, OrderFilled):
             self._on_fill(event)
+        elif isinstance(event, FundingSettled):
+            key = (event.account, event.instrument)
+            self.books.on_funding(key, event.position_size, event.amount)
         elif isinstance(event, OrderRejected) and self.rejects is not None:
-            self._handle(self.rejects.on_answer(True), event.ts_event)
+            self._handle(self.rejects.on_answer(True), event.ts_event, deferred=True)
         elif isinstance(event, OrderAccepted) and self.rejects is not None:
-            self._handle(self.rejects.on_answer(False), event.ts_event)
+            self._handle(self.rejects.on_answer(False), event.ts_event, deferred=True)
+        if self._extras and self.stops is not None and self.stops.active:
+            self.stops.on_event(event)
+
+    def _work_done(self, event: Any) -> None:
+        """A checked order filled (in part) or ended: it is no longer pending."""
+        order = self._working.get(event.client_order_id)
+        if order is None:
+            return
+        key = (order.account, order.instrument)
+        if isinstance(event, OrderFilled):
+            gone = event.quantity if event.side is OrderSide.BUY else -event.quantity
+        else:
+            gone = order.leaves_quantity if order.side is OrderSide.BUY else -order.leaves_quantity
+        if order.status.is_closed:
+            del self._working[event.client_order_id]
+        if self.fences is not None:
+            self.fences.done(order.strategy_id, key, gone)
+        left = self._pending.get(key, ZERO) - gone
+        if left and any(
+            o.account == key[0] and o.instrument == key[1] for o in self._working.values()
+        ):
+            self._pending[key] = left
+        else:
+            self._pending.pop(key, None)
 
     def on_funding(self, funding: FundingRate, held: bool) -> None:
         """A funding rate was published; ``held``: some account has a position in it."""
@@ -180,6 +218,18 @@ class RiskEngine:
 
     def _on_fill(self, event: OrderFilled) -> None:
         key = (event.account, event.instrument)
+        assert self.desk is not None
+        market = self.desk.market_state(event.account, event.instrument)
+        signed_fill = event.quantity if event.side is OrderSide.BUY else -event.quantity
+        self.books.on_fill(
+            None if event.strategy == RISK_STRATEGY else event.strategy,
+            key,
+            market,
+            float(market.spec.contract_size),
+            signed_fill,
+            float(event.price),
+            float(event.fee),
+        )
         pnl = self._trip_pnl.get(key, Decimal(0)) + event.realized_pnl - event.fee
         assert self.desk is not None
         held = self.desk.book(event.account).positions.get(event.instrument)
@@ -190,26 +240,45 @@ class RiskEngine:
         if closed:
             self._trip_pnl[key] = Decimal(0)
             if self.losses is not None:
-                self._handle(self.losses.on_round_trip(pnl), event.ts_event)
+                self._handle(self.losses.on_round_trip(pnl), event.ts_event, deferred=True)
         else:
             self._trip_pnl[key] = pnl
 
     # -- once per timestamp --------------------------------------------------------------
 
     def on_step(self, ts: int) -> None:
-        """Check equity breakers (every step) and market-health breakers (every minute)."""
+        """Check equity breakers (every step) and market-health breakers (every minute),
+        then stops, fences and the liquidation buffer where configured.
+
+        Breakers value positions at the freshest price (the last trade, else the mark).
+        """
         equity = self._cash
         for market, size, cost in self._legs:
-            equity += size * (market.mark or market.last) - cost
+            equity += size * (market.last or market.mark) - cost
         if equity <= self._floor or equity > self._peak or ts >= self._day_end:
             self._equity_breakers(ts, equity)
         if ts >= self._next_slow:
             self._next_slow = ts + SLOW_CHECK_NS if self._has_market_breakers else 2**63
             self._market_breakers(ts)
-        if self._slices:
-            self._send_due_slices(ts)
-        if self._awaiting_flat:
-            self._confirm_flat(ts)
+        if self._extras:
+            self._step_extras(ts)
+
+    def _step_extras(self, ts: int) -> None:
+        """The kill switch's flattening, stops, fences and the liquidation buffer."""
+        if self._kill_due:
+            self._kill_due = False
+            self._kill(ts)
+        if self.kill_switch.busy:
+            self.kill_switch.on_step(ts)
+        if self.machine.state is TradingState.HALTED:
+            return
+        stops = self.stops
+        if stops is not None and stops.active:
+            stops.on_step(ts)
+        if self.fences is not None:
+            self.fences.on_step(ts, self._terms)
+        if self.buffer is not None:
+            self.buffer.on_step(ts, self._terms)
 
     def _equity_breakers(self, ts: int, equity: float) -> None:
         floors = []
@@ -232,7 +301,7 @@ class RiskEngine:
                 self.depeg.on_prices(self.desk.asset_prices(self.depeg.settings.assets)), ts
             )
 
-    def _handle(self, trip: Trip | None, ts: int) -> None:
+    def _handle(self, trip: Trip | None, ts: int, deferred: bool = False) -> None:
         """Report a breaker's first trip and act on it; a tripped breaker stays latched."""
         if trip is None or trip.breaker in self._tripped:
             return
@@ -242,19 +311,26 @@ class RiskEngine:
         self.desk.publish(
             BreakerTripped(ts, trip.breaker, trip.action.value, trip.value, trip.limit, trip.detail)
         )
-        self.escalate(trip.action, f"{trip.breaker}: {trip.detail}", ts)
+        self.escalate(trip.action, f"{trip.breaker}: {trip.detail}", ts, deferred)
 
     # -- trading state and the kill switch -----------------------------------------------
 
-    def escalate(self, target: TradingState, reason: str, ts: int) -> None:
-        """Move to REDUCING or HALTED (never back); a halt cancels everything and flattens."""
+    def escalate(self, target: TradingState, reason: str, ts: int, deferred: bool = False) -> None:
+        """Move to REDUCING or HALTED (never back); a halt cancels everything and flattens.
+
+        ``deferred``: the halt was found while a venue is processing (an order event), so
+        its cancels and flattening wait for the next risk pass; nothing new passes meanwhile.
+        """
         previous = self.machine.escalate(target, reason)
         if previous is None:
             return
         assert self.desk is not None
         self.desk.publish(TradingStateChanged(ts, previous.value, target.value, reason))
         if target is TradingState.HALTED:
-            self._kill(ts)
+            if deferred:
+                self._kill_due = self._extras = True
+            else:
+                self._kill(ts)
 
     def halt(self, reason: str) -> None:
         """The manual kill switch."""
@@ -265,48 +341,44 @@ class RiskEngine:
         """Return to ACTIVE: the only way out of REDUCING or HALTED."""
         assert self.desk is not None
         previous = self.machine.resume(reason)
-        self._awaiting_flat = False
+        self.kill_switch.reset()
+        self._kill_due = False
         self._tripped.clear()
+        self._rebase()
         self.desk.publish(
             TradingStateChanged(self.desk.now_ns(), previous.value, "active", f"resumed: {reason}")
         )
 
+    def _rebase(self) -> None:
+        """After a resume, breakers measure from here: today's loss and the drawdown restart
+        from the current equity, the losing streak and the reject window are cleared."""
+        if self.daily is not None:
+            self.daily.day = -1
+        if self.drawdown is not None:
+            self.drawdown.peak = float("-inf")
+        if self.losses is not None:
+            self.losses.streak = 0
+        if self.rejects is not None:
+            self.rejects.outcomes.clear()
+        self._floor = float("inf")
+
     def _kill(self, ts: int) -> None:
-        """Cancel every open order, then flatten with reduce-only orders (market or TWAP)."""
-        assert self.desk is not None
-        for order in self.desk.all_open_orders():
-            self.desk.cancel_order(order)
-        switch = self.settings.kill_switch
-        if not switch.flatten:
-            return
-        for account, symbol, size in self.desk.open_derivative_positions():
-            side = OrderSide.SELL if size > 0 else OrderSide.BUY
-            if switch.method == "market":
-                self.desk.submit_risk_order(account, symbol, side, abs(size))
-                continue
-            lot = self.desk.instrument_spec(account, symbol).size_increment
-            slices = switch.twap_slices
-            piece = (abs(size) / slices / lot).to_integral_value(rounding="ROUND_DOWN") * lot
-            for k in range(slices):
-                quantity = piece if k < slices - 1 else abs(size) - piece * (slices - 1)
-                due = ts + k * switch.twap_interval_s * 1_000_000_000
-                if quantity > 0:
-                    self._slices.append((due, account, symbol, side, quantity))
-        self._awaiting_flat = True
+        """Drop every stop, cancel every open order and flatten (see ``KillSwitch``)."""
+        self._extras = True
+        if self.stops is not None:
+            self.stops.clear()
+        self.kill_switch.engage(ts)
 
-    def _send_due_slices(self, ts: int) -> None:
-        assert self.desk is not None
-        due = [item for item in self._slices if item[0] <= ts]
-        self._slices = [item for item in self._slices if item[0] > ts]
-        for _, account, symbol, side, quantity in due:
-            self.desk.submit_risk_order(account, symbol, side, quantity)
+    # -- orders the risk engine sends ----------------------------------------------------
 
-    def _confirm_flat(self, ts: int) -> None:
+    def _flatten(self, account: str, symbol: str, side: OrderSide, quantity: Decimal) -> Order:
+        """The kill switch's reduce-only market order (the only order allowed while HALTED)."""
         assert self.desk is not None
-        if self.desk.open_derivative_positions():
-            return
-        self._awaiting_flat = False
-        self.desk.publish(BookFlattened(ts, self.desk.account_ids()))
+        self._flattening = True
+        try:
+            return self.desk.submit_risk_order(account, symbol, side, quantity)
+        finally:
+            self._flattening = False
 
 
 def _breaker(settings: RiskSettings, cls: type[B]) -> B | None:

@@ -4,6 +4,10 @@ On unless switched off: a portfolio leverage cap (10×), a margin buffer (post-t
 least 1.25 × the venue's initial requirement), a daily-loss breaker (10 % of the day's opening
 equity) and a drawdown breaker (30 % from the equity peak), each halting trading. Everything
 else is off until configured. Write ``0`` (or ``false``) to switch a default off.
+
+Stops (``[risk.stops]``) and sizing (``[risk.sizing]``) act only when a strategy asks for them
+(``ctx.protect``, ``ctx.bracket``, ``ctx.size``); their tables tune how. The liquidation
+buffer (``[risk.liquidation_buffer]``) and fences (``[[risk.fences]]``) are off until configured.
 """
 
 from __future__ import annotations
@@ -62,6 +66,47 @@ class KillSwitchSettings:
     twap_interval_s: int = 60
 
 
+STOP_MODES = ("auto", "native", "emulated")
+HALF_SPREAD = Decimal("0.0005")
+
+
+@dataclass(frozen=True)
+class StopSettings:
+    """``auto``: the venue's own stop orders where it supports them, else emulated."""
+
+    mode: str = "auto"
+
+
+@dataclass(frozen=True)
+class SizingSettings:
+    kelly_fraction: Decimal = Decimal("0.25")
+    min_trades: int = 30
+    fallback_risk: Decimal = Decimal("0.005")
+    max_risk_per_trade: Decimal = Decimal("0.01")
+    max_equity_fraction: Decimal = Decimal(1)
+    target_volatility: Decimal = Decimal("0.2")
+
+
+@dataclass(frozen=True)
+class LiquidationBufferSettings:
+    """Keep equity ≥ ``multiple`` × maintenance; when breached, reduce to ``restore_to``."""
+
+    multiple: Decimal
+    restore_to: Decimal
+    half_spread: PerInstrument = field(default_factory=lambda: PerInstrument(HALF_SPREAD))
+
+
+@dataclass(frozen=True)
+class FenceSettings:
+    """One strategy's budget; ``None`` leaves a limit off."""
+
+    strategy: str
+    collateral: Decimal | None = None
+    max_loss: Decimal | None = None
+    max_leverage: Decimal | None = None
+    sub_account: bool = False
+
+
 @dataclass(frozen=True)
 class RiskSettings:
     max_order_quantity: PerInstrument = field(default_factory=PerInstrument)
@@ -75,8 +120,10 @@ class RiskSettings:
     max_orders_per_minute: int | None = None
     breakers: tuple[BreakerSettings, ...] = ()
     kill_switch: KillSwitchSettings = field(default_factory=KillSwitchSettings)
-    liquidation_buffer: Decimal | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    liquidation_buffer: LiquidationBufferSettings | None = None
+    stops: StopSettings = field(default_factory=StopSettings)
+    sizing: SizingSettings = field(default_factory=SizingSettings)
+    fences: tuple[FenceSettings, ...] = ()
 
     def describe(self) -> list[tuple[str, str]]:
         """(control, setting) pairs for summaries; switched-off controls are left out."""
@@ -87,7 +134,6 @@ class RiskSettings:
             "min_liquidation_distance",
             "price_band",
             "max_orders_per_minute",
-            "liquidation_buffer",
         ):
             value = getattr(self, name)
             if value is not None:
@@ -107,6 +153,39 @@ class RiskSettings:
             rows.append((f"breaker {breaker.name}", f"{breaker.limit} → {breaker.action.value}"))
         if self.kill_switch.flatten:
             rows.append(("kill switch", f"flatten by {self.kill_switch.method} on halt"))
+        else:
+            rows.append(("kill switch", "cancel all on halt (no flattening)"))
+        buffer = self.liquidation_buffer
+        if buffer is not None:
+            rows.append(
+                (
+                    "liquidation_buffer",
+                    f"equity ≥ {buffer.multiple} × maintenance (restore to {buffer.restore_to})",
+                )
+            )
+        rows.append(("stops", self.stops.mode))
+        sizing = self.sizing
+        rows.append(
+            (
+                "sizing",
+                f"{sizing.kelly_fraction} Kelly after {sizing.min_trades} trades "
+                f"(else {sizing.fallback_risk} risked), ≤ {sizing.max_risk_per_trade} risked, "
+                f"≤ {sizing.max_equity_fraction} × equity",
+            )
+        )
+        for fence in self.fences:
+            limits = [
+                f"{name} {value}"
+                for name, value in (
+                    ("collateral", fence.collateral),
+                    ("max_loss", fence.max_loss),
+                    ("max_leverage", fence.max_leverage),
+                )
+                if value is not None
+            ]
+            if fence.sub_account:
+                limits.append("own sub-account")
+            rows.append((f"fence {fence.strategy}", ", ".join(limits)))
         return rows
 
 
@@ -126,8 +205,10 @@ def parse_risk(raw: Mapping[str, Any], where: str) -> RiskSettings:
         max_orders_per_minute=_optional_int(reader, "max_orders_per_minute"),
         breakers=_breakers(reader),
         kill_switch=_kill_switch(ParamReader(reader.table("kill_switch"), f"{where}.kill_switch")),
-        liquidation_buffer=_optional(reader, "liquidation_buffer", None),
-        extra={key: reader.take(key) for key in ("sizing", "fences", "stops") if key in raw},
+        liquidation_buffer=_liquidation_buffer(reader),
+        stops=_stops(ParamReader(reader.table("stops"), f"{where}.stops")),
+        sizing=_sizing(ParamReader(reader.table("sizing"), f"{where}.sizing")),
+        fences=_fences(reader),
     )
     reader.finish()
     return settings
@@ -204,3 +285,91 @@ def _kill_switch(reader: ParamReader) -> KillSwitchSettings:
     )
     reader.finish()
     return settings
+
+
+def _liquidation_buffer(reader: ParamReader) -> LiquidationBufferSettings | None:
+    """A number (the multiple) or a table; ``0``/``false``/absent switches it off."""
+    raw = reader.take("liquidation_buffer")
+    if raw is None or raw is False:
+        return None
+    where = f"{reader.where}.liquidation_buffer"
+    fields = ParamReader(dict(raw) if isinstance(raw, Mapping) else {"multiple": raw}, where)
+    multiple = fields.decimal("multiple", ZERO, minimum=ZERO)
+    if multiple == 0:
+        fields.take("restore_to")
+        fields.take("half_spread")
+        fields.finish()
+        return None
+    if multiple <= 1:
+        raise fields.fail("multiple", f"must be above 1 (× maintenance), got {multiple}")
+    restore_to = fields.decimal("restore_to", multiple * Decimal("1.25"), minimum=multiple)
+    spreads = fields.take("half_spread", str(HALF_SPREAD))
+    fields.finish()
+    if isinstance(spreads, Mapping):
+        table = ParamReader({"half_spread": dict(spreads)}, where).decimal_map(
+            "half_spread", minimum=ZERO
+        )
+        half_spread = PerInstrument(table.pop("*", HALF_SPREAD), table)
+    else:
+        reader_one = ParamReader({"half_spread": spreads}, where)
+        half_spread = PerInstrument(reader_one.decimal("half_spread", HALF_SPREAD, minimum=ZERO))
+    return LiquidationBufferSettings(multiple, restore_to, half_spread)
+
+
+def _stops(reader: ParamReader) -> StopSettings:
+    settings = StopSettings(mode=reader.choice("mode", "auto", STOP_MODES))
+    reader.finish()
+    return settings
+
+
+def _sizing(reader: ParamReader) -> SizingSettings:
+    one = Decimal(1)
+    settings = SizingSettings(
+        kelly_fraction=reader.decimal(
+            "kelly_fraction", Decimal("0.25"), strictly_positive=True, maximum=one
+        ),
+        min_trades=int(reader.decimal("min_trades", Decimal(30), minimum=Decimal(2))),
+        fallback_risk=reader.decimal("fallback_risk", Decimal("0.005"), minimum=ZERO, maximum=one),
+        max_risk_per_trade=reader.decimal(
+            "max_risk_per_trade", Decimal("0.01"), strictly_positive=True, maximum=one
+        ),
+        max_equity_fraction=reader.decimal(
+            "max_equity_fraction", Decimal(1), strictly_positive=True
+        ),
+        target_volatility=reader.decimal(
+            "target_volatility", Decimal("0.2"), strictly_positive=True
+        ),
+    )
+    reader.finish()
+    return settings
+
+
+def _fences(reader: ParamReader) -> tuple[FenceSettings, ...]:
+    raw = reader.take("fences", [])
+    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
+        raise reader.fail("fences", "must be an array of tables ([[risk.fences]])")
+    fences = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        fields = ParamReader(dict(item), f"{reader.where}.fences[{i}]")
+        strategy = fields.text("strategy", "")
+        if strategy in seen:
+            raise fields.fail("strategy", f"{strategy!r} has two fences")
+        seen.add(strategy)
+        limits = {
+            key: fields.decimal(key, ZERO, strictly_positive=True) if key in item else None
+            for key in ("collateral", "max_loss", "max_leverage")
+        }
+        sub_account = fields.boolean("sub_account", False)
+        fields.finish()
+        if sub_account and limits["collateral"] is None:
+            raise ConfigError(
+                "a fence with its own sub-account needs a collateral (moved into it at the start)",
+                where=fields.where,
+            )
+        if limits["max_leverage"] is not None and limits["collateral"] is None and not sub_account:
+            raise ConfigError(
+                "max_leverage needs a collateral to measure against", where=fields.where
+            )
+        fences.append(FenceSettings(strategy, sub_account=sub_account, **limits))
+    return tuple(fences)

@@ -1,0 +1,63 @@
+"""``examples/breaker_crash.toml`` on the real pack: the daily-loss breaker halts in the crash
+of 2025-10-10, the kill switch flattens, and nothing else is sent after the halt."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from xmargin.backtest.runner import Backtest
+from xmargin.backtest.sources import load_sources
+from xmargin.engine.config import load_run_config
+from xmargin.risk.engine import RiskEngine
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK = ROOT.parent / "shared" / "data"
+EXAMPLE = ROOT / "examples" / "breaker_crash.toml"
+HALT_MS = 1_760_130_900_000  # 2025-10-10 21:15 UTC
+LIQUIDATION_MS = 1_760_133_600_000  # 2025-10-10 22:00 UTC
+
+pytestmark = pytest.mark.skipif(
+    not PACK.is_dir(), reason="the shared data pack is not at ../shared/data"
+)
+
+
+def run_example(breakers: bool) -> Backtest:
+    config = load_run_config(EXAMPLE)
+    if not breakers:
+        risk = dataclasses.replace(config.risk, breakers=())
+        config = dataclasses.replace(config, risk=risk)
+    backtest = Backtest(config, load_sources(config), RiskEngine(config.risk))
+    backtest.result = backtest.run()  # type: ignore[attr-defined]
+    return backtest
+
+
+def test_the_daily_loss_breaker_halts_at_21_15_and_only_the_flattening_follows():
+    backtest = run_example(breakers=True)
+    events = backtest.recorder.events
+    [trip] = [e for e in events if e["type"] == "BreakerTripped"]
+    assert (trip["ts_ms"], trip["breaker"], trip["action"]) == (HALT_MS, "daily_loss", "halted")
+    assert Decimal(trip["value"]) >= Decimal("0.25")
+    [halt] = [e for e in events if e["type"] == "TradingStateChanged"]
+    assert (halt["ts_ms"], halt["current"]) == (HALT_MS, "halted")
+    after = events[events.index(halt) + 1 :]
+    submitted = [e for e in after if e["type"] == "OrderSubmitted"]
+    assert [(e["strategy"], e["side"], e["order_type"]) for e in submitted] == [
+        ("risk", "sell", "market")
+    ]
+    order = backtest.venues["binance"].orders[submitted[0]["client_order_id"]]
+    assert order.reduce_only
+    [flat] = [e for e in after if e["type"] == "BookFlattened"]
+    assert flat["ts_ms"] == HALT_MS + 300_000
+    assert not [e for e in events if e["type"] == "Liquidated"]
+    assert backtest.result.final_equity > Decimal(600)  # type: ignore[attr-defined]
+
+
+def test_without_the_breaker_the_wick_liquidates_the_position():
+    backtest = run_example(breakers=False)
+    [liquidated] = [e for e in backtest.recorder.events if e["type"] == "Liquidated"]
+    assert liquidated["ts_ms"] == LIQUIDATION_MS
+    assert backtest.result.final_equity < Decimal(1)  # type: ignore[attr-defined]

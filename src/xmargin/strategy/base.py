@@ -45,9 +45,20 @@ class Strategy:
 
     def attach(self, ctx: StrategyContext) -> None:
         self._ctx = ctx
+        for account in self.linked_accounts():
+            if account != ctx.account:
+                ctx.link_account(self, account)
 
     def subscriptions(self) -> tuple[tuple[str, str], ...]:
         """Return the (kind, instrument) market data this strategy wants; all by default."""
+        return ()
+
+    def linked_accounts(self) -> tuple[str, ...]:
+        """Return the other accounts this strategy trades (with ``account=`` on orders).
+
+        Their venues' market data and their account events (funding, interest) reach the
+        strategy as its own account's do.
+        """
         return ()
 
     def on_start(self) -> None: ...
@@ -58,6 +69,10 @@ class Strategy:
     def on_order_event(self, event: object) -> None: ...
     def on_timer(self, name: str, ts_ns: int) -> None: ...
     def on_stop(self) -> None: ...
+
+    def results(self) -> Mapping[str, str]:
+        """Figures to show with the run's summary (e.g. a PnL split); none by default."""
+        return {}
 
 
 def build_params(cls: type[Strategy], raw: Mapping[str, Any], where: str) -> Any:

@@ -15,9 +15,13 @@ from xmargin.model.orders import (
     TriggerSource,
 )
 from xmargin.model.positions import Position
+from xmargin.strategy.linking import FEED_KINDS, AccountRelay
 
 if TYPE_CHECKING:
     from xmargin.engine.kernel import Kernel
+    from xmargin.risk.sizing import Sizing
+    from xmargin.risk.stops import OcoGroup, StopGroup
+    from xmargin.strategy.base import Strategy
 
 
 class StrategyContext:
@@ -66,9 +70,20 @@ class StrategyContext:
     def liability(self, asset: str, account: str | None = None) -> Decimal:
         return self._kernel.book(account or self.account).liability(asset)
 
-    def margin(self, account: str | None = None) -> MarginReport:
-        """The account's full margin report from its venue model, at current marks."""
-        return self._kernel.margin_report(account or self.account)
+    def margin(
+        self, account: str | None = None, *, liquidation_prices: bool = True
+    ) -> MarginReport:
+        """The account's margin report from its venue model, at current marks.
+
+        ``liquidation_prices=False`` skips solving each exposure's liquidation price (the
+        costly part) when only equity and requirements are needed.
+        """
+        account = account or self.account
+        if liquidation_prices:
+            return self._kernel.margin_report(account)
+        venue = self._kernel.venue_of(account)
+        sim_account = venue.accounts[account]
+        return sim_account.model.summary(venue.snapshot(sim_account))
 
     def max_order_quantity(
         self, symbol: str, side: OrderSide, price: Decimal | None = None, account: str | None = None
@@ -181,3 +196,137 @@ class StrategyContext:
 
     def cancel_timer(self, name: str) -> None:
         self._kernel.cancel_timer(self.strategy_id, name)
+
+    # -- other accounts and helper strategies ---------------------------------------------
+
+    def venue_id(self, account: str | None = None) -> str:
+        """The id of the venue ``account`` (default: the strategy's own) trades on."""
+        return self._kernel.venue_of(account or self.account).venue_id
+
+    def link_account(self, owner: Strategy, account: str) -> None:
+        """Deliver ``account``'s venue market data and account events to ``owner`` too.
+
+        Call it while the strategy is being attached (``Strategy.linked_accounts`` does),
+        before the run starts. Market data is added only when ``account`` is on another
+        venue than the strategy's own account (whose data the strategy already hears).
+        """
+        venue = self._kernel.venue_of(account)
+        feeds: list[tuple[str, str, str]] = []
+        if venue is not self._kernel.venue_of(self.account):
+            feeds = [(kind, venue.venue_id, s) for s in venue.markets for kind in FEED_KINDS]
+        self._kernel.add_strategy(AccountRelay(owner, account), account, feeds)
+
+    def spawn(self, child: Strategy, account: str | None = None) -> None:
+        """Run ``child`` (an execution algorithm, say) as a helper strategy on ``account``.
+
+        The child gets its own context: its orders, their events and its timers are its own.
+        It hears no market data; it is told to begin through its own ``on_start``.
+        """
+        self._kernel.add_strategy(child, account or self.account, ())
+        child.on_start()
+
+    # -- protection and sizing (run by the risk engine) -----------------------------------
+
+    def protect(
+        self,
+        symbol: str,
+        *,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
+        trailing: Decimal | None = None,
+        account: str | None = None,
+    ) -> StopGroup:
+        """Protect the position held now with a stop-loss, a take-profit and/or a trailing
+        stop (a fraction below the best mark since now, for a long), all on the mark price.
+
+        The legs are one OCO group: the first to fire closes the whole position with a
+        reduce-only market order and cancels the others; the group follows the position's
+        size and ends when it is flat. Native venue stop orders where the venue has them,
+        emulated otherwise (``[risk.stops] mode``); the same triggers and fills either way.
+        A level already crossed fires at once. Raises ``ValueError`` with no position.
+        """
+        return self._kernel.risk_engine().protect(
+            self.strategy_id,
+            account or self.account,
+            symbol,
+            stop_loss=stop_loss,
+            take_profit=take_profit,
+            trailing=trailing,
+        )
+
+    def bracket(
+        self,
+        symbol: str,
+        side: OrderSide,
+        quantity: Decimal,
+        *,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
+        trailing: Decimal | None = None,
+        price: Decimal | None = None,
+        account: str | None = None,
+    ) -> StopGroup:
+        """Enter with a market order (a limit order at ``price``) and protect the position
+        it opens with an OCO stop-loss / take-profit / trailing group once it fills.
+
+        The group's ``entry`` is the entry order; if the entry is denied or never fills the
+        group ends without placing anything.
+        """
+        engine = self._kernel.risk_engine()
+        order_type = OrderType.LIMIT if price is not None else OrderType.MARKET
+        entry = self.order(symbol, side, quantity, order_type, price=price, account=account)
+        return engine.bracket(
+            self.strategy_id,
+            entry,
+            stop_loss=stop_loss,
+            take_profit=take_profit,
+            trailing=trailing,
+        )
+
+    def oco(self, *orders: Order) -> OcoGroup:
+        """Link working orders: the first to fill (even in part) cancels the others at the
+        end of that step."""
+        return self._kernel.risk_engine().oco(list(orders))
+
+    def cancel_protection(self, group: StopGroup) -> None:
+        """Stop protecting: cancel a group's stops (the position stays open)."""
+        self._kernel.risk_engine().cancel_protection(group)
+
+    def size(
+        self,
+        symbol: str,
+        side: OrderSide,
+        *,
+        stop: Decimal | None = None,
+        method: str = "kelly",
+        volatility: Decimal | None = None,
+        account: str | None = None,
+    ) -> Decimal:
+        """The quantity to trade: fractional Kelly from this strategy's closed trades (with
+        a small fixed risk until it has enough trades) or volatility targeting
+        (``method="volatility"``, ``volatility`` annualised), capped by the risk per trade at
+        ``stop``, a fraction of equity and the venue's free margin (``[risk.sizing]``)."""
+        return self.sizing(
+            symbol, side, stop=stop, method=method, volatility=volatility, account=account
+        ).quantity
+
+    def sizing(
+        self,
+        symbol: str,
+        side: OrderSide,
+        *,
+        stop: Decimal | None = None,
+        method: str = "kelly",
+        volatility: Decimal | None = None,
+        account: str | None = None,
+    ) -> Sizing:
+        """Like :meth:`size`, with the figures: each limit's quantity and which one bound."""
+        return self._kernel.risk_engine().size(
+            self.strategy_id,
+            account or self.account,
+            symbol,
+            side,
+            stop=stop,
+            method=method,
+            volatility=volatility,
+        )

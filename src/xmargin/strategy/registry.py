@@ -7,9 +7,31 @@ import importlib
 from xmargin.core.errors import ConfigError
 from xmargin.strategy.base import Strategy
 from xmargin.strategy.examples.buy_and_hold import BuyAndHold
+from xmargin.strategy.examples.funding_carry import FundingCarry
+from xmargin.strategy.examples.funding_perp_perp import FundingPerpPerp
+from xmargin.strategy.examples.ml_forest import MlForest
+from xmargin.strategy.examples.multi_timeframe import MultiTimeframe
+from xmargin.strategy.examples.peg_reversion import PegReversion
+from xmargin.strategy.examples.qqe import QqeStrategy
 from xmargin.strategy.examples.sma_cross import SmaCross
+from xmargin.strategy.examples.sma_momentum import SmaMomentum
+from xmargin.strategy.examples.spread_arb import SpreadArb
 
-BUILT_IN: dict[str, type[Strategy]] = {cls.name: cls for cls in (SmaCross, BuyAndHold)}
+BUILT_IN: dict[str, type[Strategy]] = {
+    cls.name: cls
+    for cls in (
+        SmaCross,
+        BuyAndHold,
+        FundingCarry,
+        FundingPerpPerp,
+        SpreadArb,
+        PegReversion,
+        QqeStrategy,
+        SmaMomentum,
+        MultiTimeframe,
+        MlForest,
+    )
+}
 
 
 def resolve_strategy(name: str, where: str = "strategy") -> type[Strategy]:

@@ -4,7 +4,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: setup demo test check lint types contracts bench clean
+.PHONY: setup demo test check lint types contracts bench report-screenshot clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
@@ -20,6 +20,7 @@ demo: setup
 		--what-if "sell 50 BTC/USDT:USDT"
 
 test: setup
+	bash scripts/ensure-system-packages.sh
 	$(RUN) pytest
 
 lint: setup
@@ -36,6 +37,10 @@ check: lint types contracts test
 
 bench: setup
 	@for script in bench/*.py; do echo "== $$script"; $(RUN) python "$$script" || exit 1; done
+
+report-screenshot: setup
+	bash scripts/ensure-system-packages.sh
+	bash scripts/report-screenshot.sh docs/report.png
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis

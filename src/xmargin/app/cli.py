@@ -13,6 +13,8 @@ from xmargin import __version__
 from xmargin.app.account_file import load_account_file
 from xmargin.app.cli_backtest import backtest_command
 from xmargin.app.cli_data import data as data_group
+from xmargin.app.cli_runs import db_group, report_command, runs_group
+from xmargin.app.cli_strategies import strategies as strategies_group
 from xmargin.app.cli_stress import stress_command
 from xmargin.app.margin_view import print_report, report_dict
 from xmargin.app.what_if_text import parse_what_if
@@ -78,6 +80,10 @@ def margin_command(account_file: str, what_ifs: tuple[str, ...], as_json: bool) 
 cli.add_command(backtest_command)
 cli.add_command(data_group)
 cli.add_command(stress_command)
+cli.add_command(runs_group)
+cli.add_command(report_command)
+cli.add_command(db_group)
+cli.add_command(strategies_group)
 
 
 def _console() -> Console:

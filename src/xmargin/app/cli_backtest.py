@@ -1,4 +1,9 @@
-"""``xmargin backtest``: run a config, show a progress bar and a summary."""
+"""``xmargin backtest``: run a config, store it, show a progress bar and a summary.
+
+The run is stored in the database (``--db``, ``$XMARGIN_DATABASE_URL`` or the embedded SQLite
+file) unless ``--no-db``: the database is opened (and migrated) before the run starts, the
+run's row is written ``incomplete`` first and marked ``complete`` only after all its events.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from xmargin.app.database_url import DB_HELP, resolve_database_url
+from xmargin.app.provenance import code_version
+from xmargin.backtest.provenance import data_manifest
 from xmargin.backtest.results import BacktestResult
 from xmargin.backtest.runner import run_backtest
-from xmargin.engine.config import load_run_config
+from xmargin.backtest.sources import data_root
+from xmargin.engine.config import RunConfig, load_run_config
+from xmargin.storage import RunHeader, RunWriter, open_database
 
 
 @click.command("backtest")
@@ -37,6 +47,8 @@ from xmargin.engine.config import load_run_config
     is_flag=True,
     help="Download missing data through ccxt, else use the synthetic market.",
 )
+@click.option("--db", "db_url", metavar="URL", help=DB_HELP)
+@click.option("--no-db", is_flag=True, help="Do not store the run in a database.")
 def backtest_command(
     config_file: str,
     as_json: bool,
@@ -44,10 +56,60 @@ def backtest_command(
     out_dir: str | None,
     data_dir: str | None,
     data_fallback: bool,
+    db_url: str | None,
+    no_db: bool,
 ) -> None:
-    """Backtest CONFIG_FILE under its venues' cross-margin rules."""
+    """Backtest CONFIG_FILE under its venues' cross-margin rules and store the run."""
     config = load_run_config(config_file)
     err = Console(stderr=True)
+    root = Path(data_dir) if data_dir else None
+    writer = None if no_db else begin_stored_run(config, root, db_url, err, quiet=as_json)
+    try:
+        result = _run(config, root, data_fallback, err, as_json)
+    except BaseException as exc:
+        if writer is not None:
+            writer.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    if writer is not None:
+        writer.append(result.recorder.events)
+        writer.complete(result)
+    summary = result.summary()
+    summary["run_id"] = None if writer is None else writer.run_id
+    if events_out:
+        result.recorder.write_event_log(Path(events_out))
+    if out_dir:
+        write_outputs(result, summary, Path(out_dir))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        print_summary(Console(), config.name or config.path.name, result, summary)
+        if writer is not None:
+            err.print(f"stored as run [bold]{writer.run_id}[/] in {writer.db.display_url}")
+
+
+def begin_stored_run(
+    config: RunConfig, data_dir: Path | None, db_url: str | None, err: Console, quiet: bool
+) -> RunWriter:
+    """Open (and migrate) the database and write the run's header, before the run starts."""
+    db = open_database(resolve_database_url(db_url))
+    if db.upgraded_from is not None and not quiet:
+        err.print(f"[yellow]note:[/] upgraded {db.display_url} from schema {db.upgraded_from}")
+    root = data_root(config, data_dir)
+    header = RunHeader(
+        name=config.name or config.path.name,
+        config_path=str(config.path.resolve()),
+        config_text=config.path.read_text(encoding="utf-8"),
+        seed=config.seed,
+        code_version=code_version(),
+        data_dir=None if root is None else str(root.resolve()),
+        data_manifest=data_manifest(config, data_dir),
+    )
+    return RunWriter.begin(db, header)
+
+
+def _run(
+    config: RunConfig, data_dir: Path | None, fallback: bool, err: Console, as_json: bool
+) -> BacktestResult:
     with Progress(
         TextColumn("[bold]backtest[/] {task.description}"),
         BarColumn(),
@@ -58,22 +120,13 @@ def backtest_command(
         disable=as_json or not err.is_terminal,
     ) as progress:
         task = progress.add_task(config.name or config.path.name, total=None)
-        result = run_backtest(
+        return run_backtest(
             config,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
-            data_dir=Path(data_dir) if data_dir else None,
-            fallback=data_fallback,
+            data_dir=data_dir,
+            fallback=fallback,
             notices=lambda message: err.print(f"[yellow]note:[/] {message}"),
         )
-    summary = result.summary()
-    if events_out:
-        result.recorder.write_event_log(Path(events_out))
-    if out_dir:
-        write_outputs(result, summary, Path(out_dir))
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-    else:
-        print_summary(Console(), config.name or config.path.name, result, summary)
 
 
 def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) -> None:
@@ -128,16 +181,31 @@ def print_summary(
         ("funding paid (net)", _fmt(summary["funding_paid"])),
         ("interest paid", _fmt(summary["interest_paid"])),
         ("liquidations", str(len(summary["liquidations"]))),
+        ("risk", _risk_line(summary["risk"])),
         ("events / wall time", f"{result.events_processed:,} in {result.wall_seconds:.2f} s"),
     ]
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    for strategy, figures in summary.get("strategies", {}).items():
+        details = ", ".join(f"{name} {value}" for name, value in figures.items())
+        console.print(f"[bold]{strategy}[/]: {details}")
     for liquidation in summary["liquidations"]:
         console.print(
             f"[bold red]liquidated[/] {liquidation['instrument']} {liquidation['size']} at "
             f"{liquidation['price']} ({liquidation['stage']}, ts_ms {liquidation['ts_ms']})"
         )
+
+
+def _risk_line(risk: dict[str, Any]) -> str:
+    """Trading state, breakers tripped, orders denied, stops and fences, in one line."""
+    breakers = ", ".join(b["breaker"] for b in risk["breakers_tripped"]) or "no breaker"
+    parts = [risk["state"], breakers, f"{risk['orders_denied']} denied"]
+    if risk["stops_triggered"]:
+        parts.append(f"{risk['stops_triggered']} stops")
+    if risk["strategies_fenced"]:
+        parts.append("fenced " + ", ".join(risk["strategies_fenced"]))
+    return " · ".join(parts)
 
 
 def _pct(value: Any) -> str:

@@ -49,6 +49,12 @@ STATE_CHANGES = (
 )
 
 
+def _in_quote(amount: Decimal, asset: str, instrument: str, price: Decimal) -> Decimal:
+    """Value a fee paid in a spot pair's base asset in its quote (at the fill price)."""
+    base = instrument.split("/", maxsplit=1)[0]
+    return amount * price if asset == base and ":" not in instrument else amount
+
+
 def _accounts_of(event: object) -> tuple[str, ...]:
     if isinstance(event, TransferCompleted):
         return (event.from_account, event.to_account)
@@ -105,7 +111,7 @@ class ResultsRecorder:
                     event.realized_pnl,
                 )
             )
-            self.fees_paid += event.fee
+            self.fees_paid += _in_quote(event.fee, event.fee_asset, event.instrument, event.price)
             self.realized_pnl += event.realized_pnl
             self.traded_notional += float(event.quantity * event.price)
         elif isinstance(event, FundingSettled):
@@ -169,9 +175,28 @@ class BacktestResult:
     margin_curves: dict[str, list[tuple[int, float | None]]] = field(default_factory=dict)
     wall_seconds: float = 0.0
     events_processed: int = 0
+    risk_controls: list[tuple[str, str]] = field(default_factory=list)
+    strategy_results: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         rec = self.recorder
+        state = "active"
+        tripped = []
+        for record in rec.events:
+            if record["type"] == "TradingStateChanged" and record.get("scope") == "portfolio":
+                state = record["current"]
+            elif record["type"] == "BreakerTripped":
+                tripped.append({k: v for k, v in record.items() if k != "type"})
+        risk = {
+            "state": state,
+            "controls": [{"control": c, "setting": s} for c, s in self.risk_controls],
+            "breakers_tripped": tripped,
+            "orders_denied": rec.orders_denied,
+            "stops_triggered": sum(1 for r in rec.events if r["type"] == "StopTriggered"),
+            "strategies_fenced": [
+                r["strategy"] for r in rec.events if r["type"] == "StrategyFenced"
+            ],
+        }
         return {
             "start_equity": decimal_string(self.start_equity),
             "final_equity": decimal_string(self.final_equity),
@@ -184,8 +209,10 @@ class BacktestResult:
             "liquidation_fees": decimal_string(rec.liquidation_fees),
             "liquidations": rec.liquidations,
             "metrics": metrics_dict(self.metrics),
+            "strategies": self.strategy_results,
             "events": len(rec.events),
             "event_log_sha256": rec.event_log_sha256(),
+            "risk": risk,
         }
 
 

@@ -128,6 +128,12 @@ class Backtest:
             start_equity or ZERO,
             self._equity(),
         )
+        result.risk_controls = self.config.risk.describe()
+        result.strategy_results = {
+            strategy.id: dict(strategy.results())
+            for strategy in self.kernel.strategies.values()
+            if strategy.results()
+        }
         result.wall_seconds = time.perf_counter() - started
         result.events_processed = total
         return result

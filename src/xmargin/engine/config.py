@@ -7,7 +7,7 @@ Everything is validated before anything runs; an unknown key or a bad value is o
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
@@ -22,6 +22,7 @@ from xmargin.margin.registry import build_model
 from xmargin.model.instruments import Instrument, parse_symbol
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import TriggerSource
+from xmargin.risk.desk import RISK_STRATEGY
 from xmargin.risk.settings import RiskSettings, parse_risk
 from xmargin.venues.sim.config import (
     FILL_AT_CLOSE,
@@ -139,6 +140,8 @@ def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
     _unique([s.id for s in strategies], f"{source}: strategies", "strategy id")
     risk = parse_risk(top.table("risk"), f"{source}: risk")
     top.finish()
+    venues, strategies = _fence_sub_accounts(risk, venues, strategies, f"{source}: risk.fences")
+    accounts = {a.id: v.id for v in venues for a in v.accounts}
     return RunConfig(
         path,
         seed,
@@ -379,6 +382,8 @@ def _instrument_defaults() -> dict[str, dict[str, Decimal]]:
 def _strategy(raw: dict[str, Any], where: str, accounts: dict[str, str]) -> StrategyConfig:
     reader = ParamReader(raw, where)
     strategy_id = reader.text("id", "")
+    if strategy_id == RISK_STRATEGY:
+        raise reader.fail("id", f"{RISK_STRATEGY!r} is reserved for the risk engine's own orders")
     name = reader.text("strategy", "")
     account = reader.text("account", next(iter(accounts), ""))
     if account not in accounts:
@@ -387,3 +392,47 @@ def _strategy(raw: dict[str, Any], where: str, accounts: dict[str, str]) -> Stra
     params = reader.table("params")
     reader.finish()
     return StrategyConfig(strategy_id, name, account, params, where)
+
+
+def _fence_sub_accounts(
+    risk: RiskSettings,
+    venues: tuple[VenueConfig, ...],
+    strategies: tuple[StrategyConfig, ...],
+    where: str,
+) -> tuple[tuple[VenueConfig, ...], tuple[StrategyConfig, ...]]:
+    """Give each fenced strategy with ``sub_account = true`` its own account.
+
+    The account ``<venue>.<strategy id>`` is funded at the start with the fence's collateral
+    (in the account's quote asset), taken from the strategy's configured account; the
+    strategy then trades there, alone.
+    """
+    by_id = {s.id: s for s in strategies}
+    for i, fence in enumerate(risk.fences):
+        if fence.strategy not in by_id and (strategies or fence.sub_account):
+            known = ", ".join(by_id) or "none"
+            raise ConfigError(
+                f"unknown strategy {fence.strategy!r} (strategies: {known})",
+                where=f"{where}[{i}].strategy",
+            )
+        if not fence.sub_account or fence.collateral is None or fence.strategy not in by_id:
+            continue
+        strategy = by_id[fence.strategy]
+        venue = next(v for v in venues if any(a.id == strategy.account for a in v.accounts))
+        parent = next(a for a in venue.accounts if a.id == strategy.account)
+        quote = parent.model.quote
+        sub_id = f"{venue.id}.{strategy.id}"
+        if any(a.id == sub_id for a in venue.accounts):
+            raise ConfigError(f"account {sub_id} already exists", where=f"{where}[{i}]")
+        held = parent.balances.get(quote, ZERO)
+        if held < fence.collateral:
+            raise ConfigError(
+                f"the collateral {fence.collateral} {quote} is more than {parent.id} holds "
+                f"({held})",
+                where=f"{where}[{i}].collateral",
+            )
+        funded = replace(parent, balances={**parent.balances, quote: held - fence.collateral})
+        sub = AccountConfig(sub_id, {quote: fence.collateral}, dict(parent.leverage), parent.model)
+        accounts = (*(funded if a is parent else a for a in venue.accounts), sub)
+        venues = tuple(replace(v, accounts=accounts) if v is venue else v for v in venues)
+        by_id[strategy.id] = replace(strategy, account=sub_id)
+    return venues, tuple(by_id[s.id] for s in strategies)

@@ -24,11 +24,12 @@ from xmargin.model.events import OrderDenied, OrderSubmitted
 from xmargin.model.instruments import Instrument
 from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
 from xmargin.model.numbers import ZERO
-from xmargin.model.orders import Order, OrderSide, OrderStatus, TriggerSource
+from xmargin.model.orders import Order, OrderSide, OrderStatus, OrderType, TriggerSource
 from xmargin.portfolio.ledger import AccountBook, Ledger
-from xmargin.risk.engine import RISK_STRATEGY, EquityTerms
+from xmargin.risk.engine import RISK_STRATEGY, EquityTerms, RiskEngine
 from xmargin.strategy.base import Strategy
 from xmargin.strategy.context import StrategyContext
+from xmargin.strategy.linking import AccountRelay
 from xmargin.venues.sim.exchange import SimulatedExchange
 from xmargin.venues.sim.markets import MarketState
 
@@ -71,6 +72,7 @@ class Kernel:
         if attach is not None:
             attach(self)
         self._risk_step = getattr(risk, "on_step", None)
+        self._risk_sent = False
         self._risk_funding = getattr(risk, "on_funding", None)
 
     # -- set-up ---------------------------------------------------------------------------
@@ -107,7 +109,10 @@ class Kernel:
         self.clock.advance_to(ts)
         for venue in self.venues.values():
             venue.start(ts)
-        for strategy in self.strategies.values():
+        risk_start = getattr(self.risk, "on_start", None)
+        if risk_start is not None:
+            risk_start(ts)
+        for strategy in tuple(self.strategies.values()):
             strategy.on_start()
 
     # -- stepping -------------------------------------------------------------------------
@@ -202,6 +207,12 @@ class Kernel:
             venue.settle(ts)
         if self._risk_step is not None:
             self._risk_step(ts)
+            if self._risk_sent:
+                # the risk pass acts before the strategies: its orders (stops firing, the
+                # kill switch, reductions) reach the venues before the callbacks
+                self._risk_sent = False
+                for venue in venues:
+                    venue.process_incoming(ts)
         pending = self._pending
         if pending:
             delivered = pending[:]
@@ -254,6 +265,7 @@ class Kernel:
                 order.quantity,
                 order.price,
                 order.strategy_id,
+                order.reduce_only,
             )
         )
         self.venue_of(order.account).submit(order)
@@ -353,8 +365,9 @@ class Kernel:
     ) -> Decimal:
         venue = self.venue_of(account)
         sim_account = venue.accounts[account]
-        reference = price if price is not None else self.market(account, symbol).last_exact()
-        snapshot = venue.snapshot(sim_account)
+        market = self.market(account, symbol)
+        reference = price if price is not None else market.last_exact()
+        snapshot = venue.snapshot(sim_account, also=(market.spec.base,))
         return sim_account.model.max_additional_size(snapshot, symbol, side, reference)
 
     def default_trigger(self, account: str) -> TriggerSource:
@@ -381,9 +394,10 @@ class Kernel:
     def model_of(self, account: str) -> MarginModel:
         return self.venue_of(account).accounts[account].model
 
-    def snapshot(self, account: str) -> AccountSnapshot:
+    def snapshot(self, account: str, also: tuple[str, ...] = ()) -> AccountSnapshot:
+        """The account at current marks; ``also`` prices assets it does not hold yet."""
         venue = self.venue_of(account)
-        return venue.snapshot(venue.accounts[account])
+        return venue.snapshot(venue.accounts[account], also)
 
     def equity_terms(self, account: str) -> EquityTerms:
         """The account's equity as float terms over live market states."""
@@ -420,23 +434,83 @@ class Kernel:
         self.cancel(order)
 
     def submit_risk_order(
-        self, account: str, symbol: str, side: OrderSide, quantity: Decimal
+        self,
+        account: str,
+        symbol: str,
+        side: OrderSide,
+        quantity: Decimal,
+        *,
+        strategy: str = RISK_STRATEGY,
+        order_type: OrderType = OrderType.MARKET,
+        trigger_price: Decimal | None = None,
+        reduce_only: bool = True,
     ) -> Order:
-        """Send a reduce-only market order on the risk engine's own behalf."""
-        if RISK_STRATEGY not in self.strategies:
-            self.strategies[RISK_STRATEGY] = _RiskOwner(RISK_STRATEGY, None)
+        """Send an order on the risk engine's behalf: its own (``strategy="risk"``), or a
+        protective order of a strategy (a stop, a fence's close-out), triggered on the mark."""
+        if strategy not in self.strategies:
+            self.strategies[strategy] = _RiskOwner(strategy, None)
+        self._risk_sent = True
         order = Order(
             self.ids.next("O"),
             symbol,
             side,
             quantity,
-            reduce_only=True,
+            order_type,
+            trigger_price=trigger_price,
+            trigger_source=TriggerSource.MARK,
+            reduce_only=reduce_only,
             account=account,
-            strategy_id=RISK_STRATEGY,
+            strategy_id=strategy,
             ts_init=self.clock.now_ns(),
         )
         self.submit(order)
         return order
+
+    def modify_order(
+        self, order: Order, quantity: Decimal | None, trigger_price: Decimal | None
+    ) -> None:
+        self.modify(order, quantity, None, trigger_price)
+
+    def market_state(self, account: str, symbol: str) -> MarketState:
+        return self.market(account, symbol)
+
+    def native_stops(self, account: str) -> bool:
+        """Whether the venue takes reduce-only stop and take-profit orders triggered on mark."""
+        caps = self.venue_of(account).capabilities
+        return (
+            OrderType.STOP_MARKET in caps.order_types
+            and OrderType.TAKE_PROFIT_MARKET in caps.order_types
+            and TriggerSource.MARK in caps.trigger_sources
+            and caps.reduce_only
+            and caps.modify
+        )
+
+    def margin_summary(self, account: str) -> MarginReport:
+        """The account's margin report without liquidation prices (the cheap part)."""
+        venue = self.venue_of(account)
+        sim_account = venue.accounts[account]
+        return sim_account.model.summary(venue.snapshot(sim_account))
+
+    def taker_fee(self, account: str) -> Decimal:
+        return self.venue_of(account).config.fees.taker
+
+    def strategy_accounts(self) -> dict[str, str]:
+        """Each strategy's account (account relays and the risk engine's owners left out)."""
+        return {
+            sid: s.ctx.account
+            for sid, s in self.strategies.items()
+            if not isinstance(s, _RiskOwner | AccountRelay) and s._ctx is not None
+        }
+
+    def price_of(self, account: str, symbol: str) -> Decimal:
+        """The last trade price (the mark where nothing has traded), exact."""
+        return self.market(account, symbol).last_exact()
+
+    def risk_engine(self) -> RiskEngine:
+        """The run's risk engine (stops, brackets and sizing need it)."""
+        if not isinstance(self.risk, RiskEngine):
+            raise ConfigError("stops, brackets and sizing need the risk engine in this run")
+        return self.risk
 
     def open_derivative_positions(self) -> list[tuple[str, str, Decimal]]:
         return [

@@ -19,6 +19,7 @@ class OrderSubmitted:
     quantity: Decimal
     price: Decimal | None
     strategy: str = ""
+    reduce_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,9 @@ from xmargin.backtest import sources
 
 ROOT = Path(__file__).resolve().parents[3]
 PACK = ROOT.parent / "shared" / "data"
-needs_pack = pytest.mark.skipif(not PACK.is_dir(), reason="the shared data pack is not at ../shared/data")
+needs_pack = pytest.mark.skipif(
+    not PACK.is_dir(), reason="the shared data pack is not at ../shared/data"
+)
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -27,12 +29,27 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 @needs_pack
 def test_json_summary_and_event_log_of_the_xrp_example(tmp_path, capsys):
     events = tmp_path / "events.jsonl"
-    code, out, _ = run(capsys, "backtest", str(ROOT / "examples" / "xrp_5x_long.toml"), "--json",
-                       "--events-out", str(events))
+    code, out, _ = run(
+        capsys,
+        "backtest",
+        str(ROOT / "examples" / "xrp_5x_long.toml"),
+        "--json",
+        "--events-out",
+        str(events),
+    )
     assert code == 0
     summary = json.loads(out)
-    for key in ("fills", "orders", "fees_paid", "funding_paid", "interest_paid", "liquidations",
-                "final_equity", "start_equity", "metrics"):
+    for key in (
+        "fills",
+        "orders",
+        "fees_paid",
+        "funding_paid",
+        "interest_paid",
+        "liquidations",
+        "final_equity",
+        "start_equity",
+        "metrics",
+    ):
         assert key in summary
     assert summary["start_equity"] == "1000"
     assert summary["orders"] == 1 and summary["fills"] == 1
@@ -42,13 +59,17 @@ def test_json_summary_and_event_log_of_the_xrp_example(tmp_path, capsys):
     records = [json.loads(line) for line in events.read_text().splitlines()]
     assert all("type" in r and "ts_ms" in r for r in records)
     filled = next(r for r in records if r["type"] == "OrderFilled")
-    assert {"instrument", "side", "quantity", "price", "fee", "fee_asset", "strategy"} <= set(filled)
+    assert {"instrument", "side", "quantity", "price", "fee", "fee_asset", "strategy"} <= set(
+        filled
+    )
     assert filled["strategy"] == "long" and filled["fee_asset"] == "USDT"
     funding = [r for r in records if r["type"] == "FundingSettled"]
     assert funding, "the position lived through two funding settlements"
     for record in funding:
-        expected = Decimal(record["position_size"]) * Decimal(record["mark_price"]) * Decimal(
-            record["rate"]
+        expected = (
+            Decimal(record["position_size"])
+            * Decimal(record["mark_price"])
+            * Decimal(record["rate"])
         )
         assert Decimal(record["amount"]) == expected
     kinds = [r["type"] for r in records]
@@ -58,8 +79,13 @@ def test_json_summary_and_event_log_of_the_xrp_example(tmp_path, capsys):
 
 @needs_pack
 def test_out_dir_holds_summary_events_and_equity(tmp_path, capsys):
-    code, _, _ = run(capsys, "backtest", str(ROOT / "examples" / "xrp_5x_long.toml"), "--out",
-                     str(tmp_path / "run"))
+    code, _, _ = run(
+        capsys,
+        "backtest",
+        str(ROOT / "examples" / "xrp_5x_long.toml"),
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert code == 0
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["fills"] == 1
     assert (tmp_path / "run" / "events.jsonl").read_text().count("\n") > 3
@@ -96,8 +122,9 @@ def test_fallback_uses_the_synthetic_market_when_download_fails(tmp_path, capsys
     config = config.replace('end = "2026-01-01"', 'end = "2025-01-03"')
     path = tmp_path / "run.toml"
     path.write_text(config)
-    code, out, err = run(capsys, "backtest", str(path), "--data-dir", str(tmp_path), "--json",
-                         "--data-fallback")
+    code, out, err = run(
+        capsys, "backtest", str(path), "--data-dir", str(tmp_path), "--json", "--data-fallback"
+    )
     assert code == 0
     assert "using the synthetic market" in err
     assert json.loads(out)["orders"] > 0

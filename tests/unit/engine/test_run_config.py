@@ -71,17 +71,37 @@ def test_a_good_config_loads_with_its_values(tmp_path):
     ("old", "new", "message"),
     [
         ("seed = 5", "seed = 5\ncolour = 1", "unknown parameter(s): colour"),
-        ('model = "binance_usdm_cross"', 'model = "kraken"', "venues[0]: venue: unknown venue 'kraken'"),
+        (
+            'model = "binance_usdm_cross"',
+            'model = "kraken"',
+            "venues[0]: venue: unknown venue 'kraken'",
+        ),
         ('kind = "ohlcv"', 'kind = "candles"', "data[0].kind: must be one of"),
         ('timeframe = "5m"\n', "", "data[0].timeframe: a ohlcv source needs a timeframe"),
-        ('venue = "binance"\nsymbol', 'venue = "bybit"\nsymbol', "data[0].venue: unknown venue 'bybit'"),
-        ('account = "binance.main"', 'account = "binance.sub"', "strategies[0].account: unknown account"),
-        ('balances = { USDT = "1000" }', 'balances = { USDT = "-5" }', "balances.USDT: must be at least 0"),
+        (
+            'venue = "binance"\nsymbol',
+            'venue = "bybit"\nsymbol',
+            "data[0].venue: unknown venue 'bybit'",
+        ),
+        (
+            'account = "binance.main"',
+            'account = "binance.sub"',
+            "strategies[0].account: unknown account",
+        ),
+        (
+            'balances = { USDT = "1000" }',
+            'balances = { USDT = "-5" }',
+            "balances.USDT: must be at least 0",
+        ),
         ('balances = { USDT = "1000" }', 'balances = { DOGE = "5" }', "unknown asset 'DOGE'"),
         ('end = "2025-02-01T12:00:00Z"', 'end = "2024-01-01"', "run.end: must be after run.start"),
         ('start = "2025-01-01"', 'start = "yesterday"', "run.start: must be an ISO date"),
         ('kind = "fixed_bps"', 'kind = "magic"', "slippage.kind: must be one of"),
-        ('latency = { order_ms = 50 }', 'latency = { order_ms = -1 }', "latency.order_ms: must be at least 0"),
+        (
+            "latency = { order_ms = 50 }",
+            "latency = { order_ms = -1 }",
+            "latency.order_ms: must be at least 0",
+        ),
         ("[[venues.accounts]]", "[[venues.acounts]]", "unknown parameter(s): acounts"),
         ('id = "s"', 'id = "s"\nfoo = 1', "strategies[0]: unknown parameter(s): foo"),
         ('symbol = "BTC/USDT:USDT"\nkind', 'symbol = "BTCUSDT"\nkind', "not a ccxt unified symbol"),
@@ -105,12 +125,14 @@ def test_malformed_toml_and_missing_file(tmp_path):
 
 def test_a_venue_needs_an_account_and_a_config_a_venue(tmp_path):
     with pytest.raises(ConfigError, match=r"at least one \[\[venues.accounts\]\]"):
-        load_run_config(write(tmp_path, 'seed = 1\n[[venues]]\nid = "x"\nmodel = "binance_usdm_cross"\n'))
+        load_run_config(
+            write(tmp_path, 'seed = 1\n[[venues]]\nid = "x"\nmodel = "binance_usdm_cross"\n')
+        )
     with pytest.raises(ConfigError, match=r"at least one \[\[venues\]\]"):
         load_run_config(write(tmp_path, "seed = 1\n"))
 
 
 def test_taker_fee_lives_in_the_venue_fees(tmp_path):
-    text = GOOD.replace('fees = {', 'params = { taker_fee_rate = "0.001" }\nfees = {')
-    with pytest.raises(ConfigError, match="params.taker_fee_rate: set the venue's fees.taker"):
+    text = GOOD.replace("fees = {", 'params = { taker_fee_rate = "0.001" }\nfees = {')
+    with pytest.raises(ConfigError, match=r"params\.taker_fee_rate: set the venue.s fees\.taker"):
         load_run_config(write(tmp_path, text))

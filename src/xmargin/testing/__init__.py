@@ -1,0 +1,1 @@
+"""Builders for tests: hand-made market data, scripted strategies and small runs."""

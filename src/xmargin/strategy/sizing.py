@@ -44,3 +44,26 @@ class FractionOfEquity:
         limit = held + side.sign * ctx.max_order_quantity(instrument, side)
         size = max(min(wanted, limit * side.sign), ZERO)
         return ctx.instrument(instrument).round_qty(size) * side.sign
+
+
+class RiskEngineSizing:
+    """Target ``|signal| ×`` the risk engine's volatility-targeted size, in the signal's direction.
+
+    ``volatility`` returns the instrument's annualised volatility (None while unknown); the
+    risk engine (``ctx.size``) turns it into a quantity within ``[risk.sizing]``'s caps: the
+    target volatility, the max fraction of equity and the venue's free margin.
+    """
+
+    def __init__(self, volatility: Callable[[], float | None]) -> None:
+        self.volatility = volatility
+
+    def __call__(self, ctx: StrategyContext, instrument: str, signal: float) -> Decimal:
+        volatility = self.volatility()
+        if signal == 0 or volatility is None or volatility <= 0:
+            return ZERO
+        side = OrderSide.BUY if signal > 0 else OrderSide.SELL
+        full = ctx.size(
+            instrument, side, method="volatility", volatility=Decimal(repr(round(volatility, 12)))
+        )
+        strength = Decimal(repr(min(abs(signal), 1.0)))
+        return ctx.instrument(instrument).round_qty(full * strength) * side.sign

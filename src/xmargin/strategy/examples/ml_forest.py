@@ -23,8 +23,8 @@ from xmargin.model.market_data import Bar
 from xmargin.model.numbers import ZERO
 from xmargin.strategy.base import Strategy
 from xmargin.strategy.ml_features import FeatureBuilder
-from xmargin.strategy.resample import BarResampler
-from xmargin.strategy.sizing import FractionOfEquity, Sizer
+from xmargin.strategy.resample import BarResampler, timeframe_ns
+from xmargin.strategy.sizing import FractionOfEquity, RiskEngineSizing, Sizer
 from xmargin.strategy.walk_forward import purged_train_range
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class MlForestParams:
     seed: int = 7
     min_edge: float = 0.1
     max_fraction: Decimal = Decimal("0.5")
+    sizing: str = "risk"
     min_trade_fraction: float = 0.2
     flatten_on_stop: bool = True
 
@@ -106,7 +107,15 @@ class MlForest(Strategy):
         self.closes: list[float] = []
         self.labels: list[int | None] = []
         self.forest: CompiledForest | None = None
-        self.sizer: Sizer = FractionOfEquity(params.max_fraction)
+        if params.sizing not in ("risk", "fraction"):
+            raise ValueError(
+                f"{strategy_id}: sizing must be risk or fraction, got {params.sizing!r}"
+            )
+        self.sizer: Sizer = (
+            RiskEngineSizing(self.realised_volatility)
+            if params.sizing == "risk"
+            else FractionOfEquity(params.max_fraction)
+        )
         self.trainings: list[tuple[int, range]] = []
         self.signals: list[tuple[int, float]] = []
         self._last_train = -(10**9)
@@ -168,6 +177,15 @@ class MlForest(Strategy):
         self.forest = CompiledForest(model, int(np.flatnonzero(model.classes_ == 1)[0]))
         self.trainings.append((k, range(rows[0], rows[-1] + 1)))
         self._last_train = k
+
+    def realised_volatility(self) -> float | None:
+        """Annualised volatility of the last 24 bar returns (None until there are 24)."""
+        closes = self.closes[-25:]
+        if len(closes) < 25:
+            return None
+        returns = np.diff(np.log(closes))
+        bars_per_year = 365 * 86_400 * 10**9 / timeframe_ns(self.params.timeframe or "5m")
+        return float(np.std(returns) * np.sqrt(bars_per_year))
 
     def trade(self, signal: float) -> None:
         """Move to the sizer's target if it differs enough from the position."""

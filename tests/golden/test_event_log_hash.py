@@ -1,0 +1,53 @@
+"""Same data, config and seed ⇒ the same event log, byte for byte; the hash is pinned.
+
+If a change alters the event log on purpose (a fix in the simulated exchange, a new event
+field), update ``EXPECTED_SHA256`` in the same commit and say why in its message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from xmargin.backtest.runner import run_backtest
+from xmargin.engine.config import load_run_config
+
+CONFIG = Path(__file__).with_name("golden_run.toml")
+PACK = Path(__file__).resolve().parents[3] / "shared" / "data"
+EXPECTED_SHA256 = "d08f346868b62f8ccc1578c79cd1982683c74f1601ced86307819dd14f9a8707"
+EXPECTED_EVENTS = 432
+EXPECTED_FILLS = 113
+
+pytestmark = pytest.mark.skipif(
+    not PACK.is_dir(), reason="the shared data pack is not present at ../shared/data"
+)
+
+
+def test_the_golden_run_reproduces_its_pinned_event_log():
+    result = run_backtest(load_run_config(CONFIG), data_dir=PACK)
+    assert len(result.recorder.events) == EXPECTED_EVENTS
+    assert result.summary()["fills"] == EXPECTED_FILLS
+    assert result.recorder.event_log_sha256() == EXPECTED_SHA256
+
+
+def test_two_runs_give_identical_event_logs_and_another_seed_does_not():
+    config = load_run_config(CONFIG)
+    first = run_backtest(config, data_dir=PACK).recorder.event_log_text()
+    second = run_backtest(config, data_dir=PACK).recorder.event_log_text()
+    assert first == second
+    reseeded = run_backtest(replace(config, seed=config.seed + 1), data_dir=PACK)
+    assert reseeded.recorder.event_log_text() != first
+
+
+def test_the_event_log_is_json_lines_with_type_and_time():
+    result = run_backtest(load_run_config(CONFIG), data_dir=PACK)
+    lines = result.recorder.event_log_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert all(isinstance(r["type"], str) and isinstance(r["ts_ms"], int) for r in records)
+    times = [r["ts_ms"] for r in records]
+    assert times == sorted(times)
+    kinds = {r["type"] for r in records}
+    assert {"OrderSubmitted", "OrderAccepted", "OrderFilled", "FundingSettled"} <= kinds

@@ -179,8 +179,13 @@ class MergedFeed:
     def __iter__(self) -> Iterator[tuple[int, int, int]]:
         return zip(self.ts_ns.tolist(), self.source_index.tolist(), self.row.tolist(), strict=True)
 
-    def bar_times_ns(self) -> np.ndarray:
-        """The distinct times at which any bar closes (the equity curve's grid)."""
+    def curve_times_ns(self) -> np.ndarray:
+        """The equity curve's grid: the opening instant, every bar close, and the last event.
+
+        The opening point (1 ms before the first event) values the starting balances before
+        any trade; the last point values the account after the feed's final event.
+        """
         bars = [i for i, s in enumerate(self.sources) if s.kind == "ohlcv"]
         mask = np.isin(self.source_index, bars) if bars else np.ones(len(self.ts_ns), dtype=bool)
-        return np.unique(self.ts_ns[mask])
+        ends = np.array([self.ts_ns[0] - 1_000_000, self.ts_ns[-1]], dtype=np.int64)
+        return np.union1d(self.ts_ns[mask], ends)

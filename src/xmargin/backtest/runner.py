@@ -7,6 +7,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+
 from xmargin.backtest.equity import PriceTrack
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
 from xmargin.backtest.results import BacktestResult, ResultsRecorder, build_result
@@ -121,7 +123,7 @@ class Backtest:
             progress(total, total)
         result = build_result(
             self.recorder,
-            feed.bar_times_ns(),
+            feed.curve_times_ns(),
             self._tracks(),
             self._asset_tracks(),
             {a.id: a.model.quote for v in self.config.venues for a in v.accounts},
@@ -160,13 +162,20 @@ class Backtest:
                     self.recorder.sample_margin(account.id, ts, ratio)
 
     def _tracks(self) -> dict[str, PriceTrack]:
-        """Mark tracks per instrument: the mark feed where there is one, else bar closes."""
+        """Price tracks per instrument, valued as the venue does: the mark feed where there is
+        one (bar closes until its first value), else the bar closes."""
         tracks: dict[str, PriceTrack] = {}
         for kind in ("ohlcv", "mark"):
             for source in self.sources:
                 if source.kind == kind and isinstance(source.series, OhlcvSeries):
                     times = source.event_times_ns() // NANOS_PER_MILLI
-                    tracks[source.instrument] = PriceTrack(times, source.series.close)
+                    prices = source.series.close
+                    earlier = tracks.get(source.instrument)
+                    if earlier is not None and len(times):
+                        before = earlier.ts_ms < times[0]
+                        times = np.concatenate((earlier.ts_ms[before], times))
+                        prices = np.concatenate((earlier.price[before], prices))
+                    tracks[source.instrument] = PriceTrack(times, prices)
         return tracks
 
     def _asset_tracks(self) -> dict[str, PriceTrack]:

@@ -50,7 +50,7 @@ def test_the_cheapest_margin_is_freed_first_and_only_as_far_as_needed():
     )
     assert "sell 0.530 BTC/USDT:USDT" in trip["detail"]
     assert reductions(run) == [(BTC, "sell", D("0.530"))]
-    report = run.backtest.kernel.margin_summary("binance.main")
+    report = run.backtest.kernel.desk.margin_summary("binance.main")
     assert report.equity / report.maintenance_margin_required > 12
 
 

@@ -17,19 +17,16 @@ from xmargin.core.bus import MessageBus
 from xmargin.core.clock import SimClock
 from xmargin.core.errors import ConfigError
 from xmargin.core.ids import IdGenerator
+from xmargin.engine.desk import TradingDesk
 from xmargin.engine.risk_hook import RiskHook
-from xmargin.margin.base import MarginModel, MarginReport
-from xmargin.margin.snapshot import AccountSnapshot
+from xmargin.margin.base import MarginReport
 from xmargin.model.events import OrderDenied, OrderSubmitted
-from xmargin.model.instruments import Instrument
 from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
-from xmargin.model.numbers import ZERO
-from xmargin.model.orders import Order, OrderSide, OrderStatus, OrderType, TriggerSource
+from xmargin.model.orders import Order, OrderSide, OrderStatus, TriggerSource
 from xmargin.portfolio.ledger import AccountBook, Ledger
-from xmargin.risk.engine import RISK_STRATEGY, EquityTerms, RiskEngine
+from xmargin.risk.engine import RiskEngine
 from xmargin.strategy.base import Strategy
 from xmargin.strategy.context import StrategyContext
-from xmargin.strategy.linking import AccountRelay
 from xmargin.venues.sim.exchange import SimulatedExchange
 from xmargin.venues.sim.markets import MarketState
 
@@ -67,10 +64,10 @@ class Kernel:
         self._sequence = 0
         self._venue_list = list(self.venues.values())
         self.step_ts: int | None = None
-        self._last_seen: dict[str, int] = {}
-        attach = getattr(risk, "attach", None)
-        if attach is not None:
-            attach(self)
+        self.last_seen: dict[str, int] = {}
+        self.desk = TradingDesk(self)
+        if isinstance(risk, RiskEngine):
+            risk.attach(self.desk)
         self._risk_step = getattr(risk, "on_step", None)
         self._risk_sent = False
         self._risk_funding = getattr(risk, "on_funding", None)
@@ -152,7 +149,7 @@ class Kernel:
         venue = self.venues[venue_id]
         if kind == "mark":
             on_mark = venue.on_mark
-            seen_marks = self._last_seen
+            seen_marks = self.last_seen
 
             def mark(event: Any) -> None:
                 seen_marks[instrument] = event.ts_event
@@ -168,7 +165,7 @@ class Kernel:
         to_venue = routes[kind]
         callbacks = self._subscribers.get((kind, venue_id, instrument)) or []
         queue = self._pending.append
-        seen = self._last_seen
+        seen = self.last_seen
         if kind == "funding" and self._risk_funding is not None:
             risk_funding = self._risk_funding
 
@@ -373,175 +370,11 @@ class Kernel:
     def default_trigger(self, account: str) -> TriggerSource:
         return self.venue_of(account).config.stop_trigger
 
-    # -- the desk the risk engine reads and acts through ------------------------------------
-
-    def now_ns(self) -> int:
-        return self.clock.now_ns()
-
     def account_ids(self) -> tuple[str, ...]:
         return tuple(self._account_venue)
-
-    def instrument_spec(self, account: str, symbol: str) -> Instrument:
-        return self.market(account, symbol).spec
-
-    def mark_of(self, account: str, symbol: str) -> Decimal:
-        return self.market(account, symbol).mark_exact()
-
-    def mark_float(self, account: str, symbol: str) -> float:
-        market = self.market(account, symbol)
-        return market.mark or market.last
-
-    def model_of(self, account: str) -> MarginModel:
-        return self.venue_of(account).accounts[account].model
-
-    def snapshot(self, account: str, also: tuple[str, ...] = ()) -> AccountSnapshot:
-        """The account at current marks; ``also`` prices assets it does not hold yet."""
-        venue = self.venue_of(account)
-        return venue.snapshot(venue.accounts[account], also)
-
-    def equity_terms(self, account: str) -> EquityTerms:
-        """The account's equity as float terms over live market states."""
-        venue = self.venue_of(account)
-        book = self.ledger.book(account)
-        quote = venue.accounts[account].quote
-        cash = 0.0
-        legs: list[tuple[Any, float, float]] = []
-        holdings = dict(book.balances)
-        for asset, loan in book.loans.items():
-            holdings[asset] = holdings.get(asset, ZERO) - loan.liability
-        for asset, amount in holdings.items():
-            if asset == quote:
-                cash += float(amount)
-            elif amount:
-                market = venue.markets.get(f"{asset}/{quote}")
-                if market is not None:
-                    legs.append((market, float(amount), 0.0))
-        for position in book.open_positions():
-            legs.append(
-                (venue.markets[position.instrument], float(position.size), float(position.cost))
-            )
-        return EquityTerms(cash, legs)
-
-    def float_equity(self, account: str) -> tuple[float, float]:
-        return self.equity_terms(account).equity_and_gross()
-
-    def all_open_orders(self) -> list[Order]:
-        return [
-            o for venue in self._venue_list for a in venue.accounts for o in venue.open_orders(a)
-        ]
-
-    def cancel_order(self, order: Order) -> None:
-        self.cancel(order)
-
-    def submit_risk_order(
-        self,
-        account: str,
-        symbol: str,
-        side: OrderSide,
-        quantity: Decimal,
-        *,
-        strategy: str = RISK_STRATEGY,
-        order_type: OrderType = OrderType.MARKET,
-        trigger_price: Decimal | None = None,
-        reduce_only: bool = True,
-    ) -> Order:
-        """Send an order on the risk engine's behalf: its own (``strategy="risk"``), or a
-        protective order of a strategy (a stop, a fence's close-out), triggered on the mark."""
-        if strategy not in self.strategies:
-            self.strategies[strategy] = _RiskOwner(strategy, None)
-        self._risk_sent = True
-        order = Order(
-            self.ids.next("O"),
-            symbol,
-            side,
-            quantity,
-            order_type,
-            trigger_price=trigger_price,
-            trigger_source=TriggerSource.MARK,
-            reduce_only=reduce_only,
-            account=account,
-            strategy_id=strategy,
-            ts_init=self.clock.now_ns(),
-        )
-        self.submit(order)
-        return order
-
-    def modify_order(
-        self, order: Order, quantity: Decimal | None, trigger_price: Decimal | None
-    ) -> None:
-        self.modify(order, quantity, None, trigger_price)
-
-    def market_state(self, account: str, symbol: str) -> MarketState:
-        return self.market(account, symbol)
-
-    def native_stops(self, account: str) -> bool:
-        """Whether the venue takes reduce-only stop and take-profit orders triggered on mark."""
-        caps = self.venue_of(account).capabilities
-        return (
-            OrderType.STOP_MARKET in caps.order_types
-            and OrderType.TAKE_PROFIT_MARKET in caps.order_types
-            and TriggerSource.MARK in caps.trigger_sources
-            and caps.reduce_only
-            and caps.modify
-        )
-
-    def margin_summary(self, account: str) -> MarginReport:
-        """The account's margin report without liquidation prices (the cheap part)."""
-        venue = self.venue_of(account)
-        sim_account = venue.accounts[account]
-        return sim_account.model.summary(venue.snapshot(sim_account))
-
-    def taker_fee(self, account: str) -> Decimal:
-        return self.venue_of(account).config.fees.taker
-
-    def strategy_accounts(self) -> dict[str, str]:
-        """Each strategy's account (account relays and the risk engine's owners left out)."""
-        return {
-            sid: s.ctx.account
-            for sid, s in self.strategies.items()
-            if not isinstance(s, _RiskOwner | AccountRelay) and s._ctx is not None
-        }
-
-    def price_of(self, account: str, symbol: str) -> Decimal:
-        """The last trade price (the mark where nothing has traded), exact."""
-        return self.market(account, symbol).last_exact()
 
     def risk_engine(self) -> RiskEngine:
         """The run's risk engine (stops, brackets and sizing need it)."""
         if not isinstance(self.risk, RiskEngine):
             raise ConfigError("stops, brackets and sizing need the risk engine in this run")
         return self.risk
-
-    def open_derivative_positions(self) -> list[tuple[str, str, Decimal]]:
-        return [
-            (account, p.instrument, p.size)
-            for account in self._account_venue
-            for p in self.ledger.book(account).open_positions()
-        ]
-
-    def last_seen(self) -> dict[str, int]:
-        """When each instrument with an open position last had market data."""
-        held = {
-            p.instrument for a in self._account_venue for p in self.ledger.book(a).open_positions()
-        }
-        return {symbol: ts for symbol, ts in self._last_seen.items() if symbol in held}
-
-    def asset_prices(self, assets: Iterable[str]) -> dict[str, float]:
-        """Prices of assets against each venue's quote (stablecoin pairs such as USDC/USDT)."""
-        prices: dict[str, float] = {}
-        for venue in self._venue_list:
-            for account in venue.accounts.values():
-                for asset in assets:
-                    market = venue.markets.get(f"{asset}/{account.quote}")
-                    if market is not None and market.has_price:
-                        prices[asset] = market.mark or market.last
-        return prices
-
-    def publish(self, event: object) -> None:
-        self.emit(event)
-
-
-class _RiskOwner(Strategy):
-    """Stands in as the owner of the risk engine's own orders (their events go nowhere)."""
-
-    name = RISK_STRATEGY

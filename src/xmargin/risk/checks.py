@@ -29,7 +29,7 @@ MAX_MAINTENANCE_RATE = 0.5
 
 
 class TradingView(Protocol):
-    """What the risk engine may read of the trading system (the kernel implements it)."""
+    """What the risk engine may read of the trading system (the kernel's desk implements it)."""
 
     def now_ns(self) -> int: ...
     def book(self, account: str) -> AccountBook: ...

@@ -15,7 +15,7 @@ RISK_STRATEGY = "risk"
 
 
 class RiskDesk(TradingView, Protocol):
-    """What the risk engine may do (the kernel implements it)."""
+    """What the risk engine may do (the kernel's ``TradingDesk`` implements it)."""
 
     def account_ids(self) -> tuple[str, ...]: ...
     def equity_terms(self, account: str) -> EquityTerms: ...

@@ -12,6 +12,7 @@ direction +1 (a fraction of the notional; −1 receives ``−carry``), from
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -40,7 +41,7 @@ class FundingParams(PairParams):
     min_settlements: int = 9
 
 
-class FundingPairStrategy(PairStrategy):
+class FundingPairStrategy(PairStrategy, ABC):
     """A pair whose direction follows expected funding; subclasses supply the numbers."""
 
     def __init__(self, strategy_id: str, params: FundingParams) -> None:
@@ -52,12 +53,12 @@ class FundingPairStrategy(PairStrategy):
 
     # -- supplied by subclasses -------------------------------------------------------------
 
+    @abstractmethod
     def carry(self) -> float | None:
         """Expected funding received in direction +1 over the horizon; None until known."""
-        raise NotImplementedError
 
-    def round_trip_fees(self) -> float:
-        raise NotImplementedError
+    @abstractmethod
+    def round_trip_fees(self) -> float: ...
 
     def interest(self, direction: int) -> float:
         """Borrow interest over the horizon while holding ``direction`` (fraction)."""

@@ -13,6 +13,7 @@ new pair is opened for ``cooldown_hours``.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,7 +43,7 @@ class PairParams:
     flatten_on_stop: bool = True
 
 
-class PairStrategy(Strategy):
+class PairStrategy(Strategy, ABC):
     """Base of the two-leg strategies; see the module docstring."""
 
     def __init__(self, strategy_id: str, params: PairParams) -> None:
@@ -61,9 +62,9 @@ class PairStrategy(Strategy):
 
     # -- to be supplied by subclasses -------------------------------------------------------
 
+    @abstractmethod
     def legs(self) -> tuple[Leg, Leg]:
         """Leg a (held at ``+target``) and leg b (held at ``−target``)."""
-        raise NotImplementedError
 
     # -- shared machinery -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ that timeframe (``BarResampler``: a bar is seen only after its last constituent 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,7 +26,7 @@ class SignalParams:
     flatten_on_stop: bool = True
 
 
-class SignalStrategy(Strategy):
+class SignalStrategy(Strategy, ABC):
     """Base of the directional examples; see the module docstring."""
 
     def __init__(self, strategy_id: str, params: SignalParams) -> None:
@@ -51,9 +52,9 @@ class SignalStrategy(Strategy):
             if direction is not None:
                 self.hold(direction, complete.ts_event)
 
+    @abstractmethod
     def signal(self, bar: Bar) -> int | None:
         """The direction to hold after ``bar`` (None: unchanged)."""
-        raise NotImplementedError
 
     def hold(self, direction: int, ts: int) -> None:
         """Move to ``direction × quantity`` with one market order if that is a change."""

@@ -16,6 +16,7 @@ average fill price against it in basis points, positive when worse for the paren
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -68,7 +69,7 @@ class AlgoReport:
 Listener = Callable[[AlgoReport], None]
 
 
-class ExecAlgorithm(Strategy):
+class ExecAlgorithm(Strategy, ABC):
     """Base of the algorithms: a parent order worked through child orders."""
 
     Params = AlgoParams
@@ -115,9 +116,9 @@ class ExecAlgorithm(Strategy):
         )
         self.begin()
 
+    @abstractmethod
     def begin(self) -> None:
         """Start working the parent (subclasses send their first children here)."""
-        raise NotImplementedError
 
     def on_child_closed(self, order: Order) -> None:
         """A child finished (filled, canceled, rejected or denied)."""

@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from xmargin.core.clock import NANOS_PER_HOUR, Clock
+from xmargin.core.clock import Clock
 from xmargin.core.ids import IdGenerator
 from xmargin.core.rng import RngStreams
 from xmargin.execution.ports import VenueCapabilities
@@ -20,8 +20,6 @@ from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.snapshot import AccountSnapshot
 from xmargin.model.balances import Loan
 from xmargin.model.events import (
-    FundingSettled,
-    InterestCharged,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
@@ -30,7 +28,6 @@ from xmargin.model.events import (
 )
 from xmargin.model.instruments import Instrument
 from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
-from xmargin.model.numbers import ZERO
 from xmargin.model.orders import Order, OrderStatus, OrderType, TimeInForce, TriggerSource
 from xmargin.model.positions import Position
 from xmargin.portfolio.account import snapshot_of
@@ -42,6 +39,7 @@ from xmargin.venues.sim.fills import FillEngine
 from xmargin.venues.sim.loans import LoanDesk
 from xmargin.venues.sim.margin_guard import MarginGuard
 from xmargin.venues.sim.markets import MarketState
+from xmargin.venues.sim.settlement import Settlements
 
 Emit = Callable[[object], None]
 
@@ -78,16 +76,11 @@ class SimulatedExchange:
         self._incoming: list[tuple[int, int, Order]] = []
         self._sequence = 0
         self._waiting_open: dict[str, list[Order]] = {}
-        self._fills_ts = -1
-        self._sizes_before_fills: dict[tuple[str, str], Decimal] = {}
         self._latency_rng = rng.stream(f"latency:{config.venue_id}")
         self.guard = MarginGuard(self)
         self.fills = FillEngine(self)
         self.desk = LoanDesk(self)
-        never = 2**63
-        self._next_interest_ns = never
-        self._next_funding_ns = never
-        self._next_due = never
+        self.settlements = Settlements(self)
         self._volume_capacity = config.slippage.kind == "volume"
 
     # -- set-up --------------------------------------------------------------------------
@@ -115,12 +108,7 @@ class SimulatedExchange:
 
     def start(self, ts: int) -> None:
         """Arm the hourly interest and scheduled funding clocks from the first timestamp."""
-        minute = self.config.interest_minute * 60 * 1_000_000_000
-        self._next_interest_ns = _next_boundary(ts - minute, NANOS_PER_HOUR) + minute
-        if self.config.funding.constant_rate is not None:
-            period = self.config.funding.interval_hours * NANOS_PER_HOUR
-            self._next_funding_ns = _next_boundary(ts, period)
-        self._next_due = min(self._next_funding_ns, self._next_interest_ns)
+        self.settlements.start(ts)
 
     # -- VenuePort: requests ---------------------------------------------------------------
 
@@ -296,74 +284,18 @@ class SimulatedExchange:
     def on_funding(self, funding: FundingRate) -> None:
         """Settle funding on every position in the instrument, at the current mark."""
         market = self.markets.get(funding.instrument)
-        if market is None or not market.has_price:
-            return
-        self._settle_funding(market, Decimal(repr(funding.rate)), funding.ts_event)
-
-    def _settle_funding(self, market: MarketState, rate: Decimal, ts: int) -> None:
-        """Charge funding on the positions held before any fill at this timestamp (§0.4)."""
-        symbol = market.spec.symbol
-        mark = market.mark_exact()
-        before = self._sizes_before_fills if self._fills_ts == self.clock.now_ns() else {}
-        for account in self.accounts.values():
-            position = account.book.positions.get(symbol)
-            size = position.size if position is not None else ZERO
-            size = before.get((account.id, symbol), size)
-            if size == 0:
-                continue
-            amount = account.model.funding_payment(size, mark, rate)
-            self.ledger.settle_funding(ts, account.id, market.spec, amount)
-            self.emit(
-                FundingSettled(ts, account.id, symbol, rate, mark, size, amount, market.spec.settle)
-            )
-            self.guard.mark_dirty(account)
+        if market is not None and market.has_price:
+            self.settlements.funding(market, Decimal(repr(funding.rate)), funding.ts_event)
 
     def note_position(self, account_id: str, symbol: str) -> None:
-        """Remember a position's size before its first fill at the current timestamp.
-
-        Funding settled at this timestamp uses that size: settlements come before the
-        fills of their timestamp (spec §0.4), though bars match resting orders first.
-        """
-        now = self.clock.now_ns()
-        if now != self._fills_ts:
-            self._fills_ts = now
-            self._sizes_before_fills.clear()
-        key = (account_id, symbol)
-        if key not in self._sizes_before_fills:
-            held = self.ledger.book(account_id).positions.get(symbol)
-            self._sizes_before_fills[key] = held.size if held is not None else ZERO
+        self.settlements.note_position(account_id, symbol)
 
     def settle(self, ts: int) -> None:
         """Phases 2 and 3: scheduled settlements due by ``ts``, then the risk pass."""
-        if ts >= self._next_due:
-            self._run_schedule(ts)
+        if ts >= self.settlements.next_due:
+            self.settlements.run_due(ts)
         if self.guard.dirty:
             self.guard.risk_pass(ts)
-
-    def _run_schedule(self, ts: int) -> None:
-        """Constant-rate funding and hourly interest due by ``ts``, each at its own time."""
-        rate = self.config.funding.constant_rate
-        period = self.config.funding.interval_hours * NANOS_PER_HOUR
-        while self._next_funding_ns <= ts and rate is not None:
-            for market in self.markets.values():
-                if market.spec.is_derivative and market.has_price:
-                    self._settle_funding(market, rate, self._next_funding_ns)
-            self._next_funding_ns += period
-        while self._next_interest_ns <= ts:
-            self._charge_interest(self._next_interest_ns)
-            self._next_interest_ns += NANOS_PER_HOUR
-        self._next_due = min(self._next_funding_ns, self._next_interest_ns)
-
-    def _charge_interest(self, ts: int) -> None:
-        for account in self.accounts.values():
-            for loan in tuple(account.book.loans.values()):
-                rate = self.desk.hourly_rate(account, loan.asset)
-                if loan.principal <= 0 or rate == 0:
-                    continue
-                amount = account.model.interest_accrual(loan.principal, rate)
-                self.ledger.charge_interest(ts, account.id, loan.asset, amount)
-                self.emit(InterestCharged(ts, account.id, loan.asset, loan.principal, rate, amount))
-                self.guard.mark_dirty(account)
 
     # -- risk pass: phase 3; new orders: phase 5 -----------------------------------------
 
@@ -496,8 +428,3 @@ class SimulatedExchange:
             if price is not None and price % spec.price_increment:
                 return f"price {price} is not on the tick {spec.price_increment}"
         return self.capabilities.unsupported(order)
-
-
-def _next_boundary(ts: int, period: int) -> int:
-    """Return the first multiple of ``period`` at or after ``ts``."""
-    return -(-ts // period) * period

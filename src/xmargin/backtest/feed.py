@@ -187,5 +187,11 @@ class MergedFeed:
         """
         bars = [i for i, s in enumerate(self.sources) if s.kind == "ohlcv"]
         mask = np.isin(self.source_index, bars) if bars else np.ones(len(self.ts_ns), dtype=bool)
-        ends = np.array([self.ts_ns[0] - 1_000_000, self.ts_ns[-1]], dtype=np.int64)
-        return np.union1d(self.ts_ns[mask], ends)
+        times = self.ts_ns[mask]
+        distinct = times[np.concatenate(([True], times[1:] != times[:-1]))] if len(times) else times
+        first, last = self.ts_ns[0] - 1_000_000, self.ts_ns[-1]
+        head = [] if len(distinct) and distinct[0] == first else [first]
+        tail = [] if len(distinct) and distinct[-1] == last else [last]
+        return np.concatenate(
+            (np.array(head, dtype=np.int64), distinct, np.array(tail, dtype=np.int64))
+        )

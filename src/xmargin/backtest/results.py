@@ -21,32 +21,21 @@ from xmargin.backtest.equity import Checkpoint, PriceTrack, equity_on_grid, gros
 from xmargin.backtest.metrics import Metrics, compute_metrics, metrics_dict
 from xmargin.backtest.round_trips import FillRecord, round_trips
 from xmargin.model.events import (
+    BALANCE_CHANGES,
     FundingSettled,
-    InsuranceFundCovered,
     InterestCharged,
     Liquidated,
-    LoanBorrowed,
-    LoanRepaid,
     OrderDenied,
     OrderFilled,
     OrderSubmitted,
     TransferCompleted,
+    accounts_touched,
 )
 from xmargin.model.numbers import ZERO
 from xmargin.model.records import decimal_string, record_of
 from xmargin.portfolio.ledger import AccountBook, Ledger
 
 NS_PER_MS = 1_000_000
-STATE_CHANGES = (
-    OrderFilled,
-    FundingSettled,
-    InterestCharged,
-    Liquidated,
-    LoanBorrowed,
-    LoanRepaid,
-    TransferCompleted,
-    InsuranceFundCovered,
-)
 
 
 def _in_quote(amount: Decimal, asset: str, instrument: str, price: Decimal) -> Decimal:
@@ -136,8 +125,8 @@ class ResultsRecorder:
             self.orders_submitted += 1
         elif isinstance(event, OrderDenied):
             self.orders_denied += 1
-        if isinstance(event, STATE_CHANGES):
-            for account in _accounts_of(event):
+        if isinstance(event, BALANCE_CHANGES):
+            for account in accounts_touched(event):
                 if account in self.checkpoints:
                     self.checkpoints[account].append(
                         _float_state(self.ledger.book(account), record["ts_ms"])

@@ -109,12 +109,9 @@ class BinanceUsdmCross(CrossMarginModel):
         """Value of collateral sold to cover a negative wallet of ``deficit`` (Multi-Assets)."""
         return abs(deficit) / source_ratio
 
-    def assess(self, account: AccountSnapshot) -> MarginReport:
-        balance = self.margin_balance(account)
-        initial = {p.instrument: p.notional / self.position_leverage(p) for p in account.positions}
-        maintenance = {p.instrument: self.maintenance_margin(p) for p in account.positions}
-        total_mm = sum(maintenance.values(), ZERO)
-        total_im = sum(initial.values(), ZERO) + self.order_initial_margin(account)
+    def _ratio_and_state(
+        self, account: AccountSnapshot, balance: Decimal, total_mm: Decimal
+    ) -> tuple[Decimal | None, MarginState]:
         ratio: Decimal | None
         if not account.positions:
             ratio = None
@@ -123,11 +120,24 @@ class BinanceUsdmCross(CrossMarginModel):
         else:
             ratio = total_mm / balance
         if ratio is None or ratio < self.margin_call_ratio:
-            state = MarginState.OK
-        elif ratio < 1:
-            state = MarginState.MARGIN_CALL
-        else:
-            state = MarginState.LIQUIDATING
+            return ratio, MarginState.OK
+        if ratio < 1:
+            return ratio, MarginState.MARGIN_CALL
+        return ratio, MarginState.LIQUIDATING
+
+    def headline(self, account: AccountSnapshot) -> tuple[MarginState, Decimal | None]:
+        """The state and margin ratio alone (what curves and breakers sample)."""
+        total_mm = sum((self.maintenance_margin(p) for p in account.positions), ZERO)
+        ratio, state = self._ratio_and_state(account, self.margin_balance(account), total_mm)
+        return state, ratio
+
+    def assess(self, account: AccountSnapshot) -> MarginReport:
+        balance = self.margin_balance(account)
+        initial = {p.instrument: p.notional / self.position_leverage(p) for p in account.positions}
+        maintenance = {p.instrument: self.maintenance_margin(p) for p in account.positions}
+        total_mm = sum(maintenance.values(), ZERO)
+        total_im = sum(initial.values(), ZERO) + self.order_initial_margin(account)
+        ratio, state = self._ratio_and_state(account, balance, total_mm)
         return MarginReport(
             venue=self.venue,
             quote=self.quote,

@@ -278,3 +278,24 @@ class StrategyFenced:
     budget: str
     value: Decimal
     limit: Decimal
+
+
+BALANCE_CHANGES = (
+    OrderFilled,
+    FundingSettled,
+    InterestCharged,
+    Liquidated,
+    LoanBorrowed,
+    LoanRepaid,
+    TransferCompleted,
+    InsuranceFundCovered,
+)
+"""The events after which an account's balances, positions or loans may differ."""
+
+
+def accounts_touched(event: object) -> tuple[str, ...]:
+    """The accounts whose books an event changes (both sides of a transfer)."""
+    if isinstance(event, TransferCompleted):
+        return (event.from_account, event.to_account)
+    account = getattr(event, "account", None)
+    return (account,) if isinstance(account, str) else ()

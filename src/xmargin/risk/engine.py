@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from xmargin.model.events import (
+    BALANCE_CHANGES,
     BreakerTripped,
     FundingSettled,
     OrderAccepted,
@@ -20,6 +21,7 @@ from xmargin.model.events import (
     OrderFilled,
     OrderRejected,
     TradingStateChanged,
+    accounts_touched,
 )
 from xmargin.model.market_data import FundingRate
 from xmargin.model.numbers import ZERO
@@ -168,10 +170,11 @@ class RiskEngine(StrategyControls):
     # -- events ----------------------------------------------------------------------------
 
     def on_event(self, event: object) -> None:
-        account = getattr(event, "account", None)
-        if account in self._terms and not isinstance(event, (OrderAccepted, OrderRejected)):
+        if isinstance(event, BALANCE_CHANGES):
             assert self.desk is not None
-            self._terms[account] = self.desk.equity_terms(account)
+            for account in accounts_touched(event):
+                if account in self._terms:
+                    self._terms[account] = self.desk.equity_terms(account)
             self._flatten_terms()
         if self._working and isinstance(event, WORKING_ENDS):
             self._work_done(event)

@@ -73,7 +73,7 @@ class SimulatedExchange:
         self.markets = {s: MarketState(spec, s in mark_feeds) for s, spec in instruments.items()}
         self.accounts: dict[str, SimAccount] = {}
         self.orders: dict[str, Order] = {}
-        self._incoming: list[tuple[int, int, Order]] = []
+        self.incoming: list[tuple[int, int, Order]] = []
         self._sequence = 0
         self._waiting_open: dict[str, list[Order]] = {}
         self._latency_rng = rng.stream(f"latency:{config.venue_id}")
@@ -123,7 +123,7 @@ class SimulatedExchange:
         now = self.clock.now_ns()
         arrival = now + self.config.latency.order_delay_ns(self._latency_rng)
         self._sequence += 1
-        bisect.insort(self._incoming, (arrival, self._sequence, order), key=lambda x: x[:2])
+        bisect.insort(self.incoming, (arrival, self._sequence, order), key=lambda x: x[:2])
 
     def cancel(self, account: str, client_order_id: str) -> None:
         order = self.orders.get(client_order_id)
@@ -305,20 +305,20 @@ class SimulatedExchange:
         They arrived between two timestamps, so market orders take the next bar's open (or
         the next trade or quote) rather than a close that was already past.
         """
-        if self._incoming and self._incoming[0][0] < before:
+        if self.incoming and self.incoming[0][0] < before:
             self._process(before, immediate=False)
 
     def process_incoming(self, ts: int) -> None:
         """Phase 5: let orders (and loans) whose latency has elapsed by ``ts`` reach the venue."""
         if self.desk.pending:
             self.desk.process(ts)
-        if self._incoming and self._incoming[0][0] <= ts:
+        if self.incoming and self.incoming[0][0] <= ts:
             self._process(ts, immediate=True)
         if self.guard.dirty:
             self.guard.risk_pass(ts)
 
     def _process(self, ts: int, *, immediate: bool) -> None:
-        incoming = self._incoming
+        incoming = self.incoming
         while incoming and (incoming[0][0] <= ts if immediate else incoming[0][0] < ts):
             arrival, _, order = incoming.pop(0)
             if order.status is OrderStatus.SUBMITTED:

@@ -35,6 +35,9 @@ class FillEngine:
     def __init__(self, exchange: SimulatedExchange) -> None:
         self.exchange = exchange
         self._fill_ids = 0
+        # The last order admitted on margin: (id, quantity, price, fills booked by then). A
+        # fill of all of it at that price with nothing booked since needs no second check.
+        self._admitted: tuple[str, Decimal, Decimal, int] | None = None
 
     # -- admission and placement -------------------------------------------------------------
 
@@ -56,7 +59,10 @@ class FillEngine:
         if order.reduce_only:
             return None
         price = order.price or order.trigger_price or market.last_exact()
-        return self.exchange.guard.margin_rejection(account, market.spec, signed, price)
+        reason = self.exchange.guard.margin_rejection(account, market.spec, signed, price)
+        if reason is None:
+            self._admitted = (order.client_order_id, order.quantity, price, self._fill_ids)
+        return reason
 
     def place(self, market: MarketState, order: Order, reference: float) -> None:
         """Handle a limit order meeting the price ``reference``: take what is marketable there
@@ -274,7 +280,8 @@ class FillEngine:
                 return
         spec = market.spec
         signed = quantity if order.side is OrderSide.BUY else -quantity
-        if not order.reduce_only:
+        unchanged = self._admitted == (order.client_order_id, quantity, price, self._fill_ids)
+        if not order.reduce_only and not unchanged:
             reason = (
                 exchange.guard.spot_rejection(account, market, signed, price)
                 if spec.kind is InstrumentKind.SPOT

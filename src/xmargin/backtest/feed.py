@@ -149,6 +149,7 @@ class MergedFeed:
 
     def __init__(self, sources: list[FeedSource], start_ns: int | None, end_ns: int | None):
         self.sources = sources
+        self.start_ns = start_ns
         times, ranks, indices, rows = [], [], [], []
         for i, source in enumerate(sources):
             ts = source.event_times_ns()
@@ -182,14 +183,16 @@ class MergedFeed:
     def curve_times_ns(self) -> np.ndarray:
         """The equity curve's grid: the opening instant, every bar close, and the last event.
 
-        The opening point (1 ms before the first event) values the starting balances before
-        any trade; the last point values the account after the feed's final event.
+        The opening point (the run's start, or 1 ms before the first event without one)
+        values the starting balances before any trade; the last point values the account
+        after the feed's final event.
         """
         bars = [i for i, s in enumerate(self.sources) if s.kind == "ohlcv"]
         mask = np.isin(self.source_index, bars) if bars else np.ones(len(self.ts_ns), dtype=bool)
         times = self.ts_ns[mask]
         distinct = times[np.concatenate(([True], times[1:] != times[:-1]))] if len(times) else times
-        first, last = self.ts_ns[0] - 1_000_000, self.ts_ns[-1]
+        first = self.start_ns if self.start_ns is not None else self.ts_ns[0] - 1_000_000
+        last = self.ts_ns[-1]
         head = [] if len(distinct) and distinct[0] == first else [first]
         tail = [] if len(distinct) and distinct[-1] == last else [last]
         return np.concatenate(

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
-from xmargin.core.errors import ConfigError
 from xmargin.margin.base import CrossMarginModel, MarginReport, MarginState, RatioKind
 from xmargin.margin.params import ParamReader
 from xmargin.margin.snapshot import AccountSnapshot, PositionSnapshot
-from xmargin.margin.tiers import TierTable, load_packaged_tiers
+from xmargin.margin.tiers import TierTable, load_packaged_tiers, tier_table
 from xmargin.model.numbers import ZERO
 
 DEFAULT_LEVERAGE = Decimal(20)
@@ -51,12 +50,7 @@ class BinanceUsdmCross(CrossMarginModel):
         return asset == self.quote or self.multi_assets
 
     def table(self, instrument: str) -> TierTable:
-        try:
-            return self.tiers[instrument]
-        except KeyError:
-            raise ConfigError(
-                f"unknown instrument {instrument} (no leverage brackets; give params.tiers_file)"
-            ) from None
+        return tier_table(self.tiers, instrument, "leverage brackets")
 
     def position_leverage(self, position: PositionSnapshot) -> Decimal:
         if position.leverage is not None:

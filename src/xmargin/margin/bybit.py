@@ -39,11 +39,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
-from xmargin.core.errors import ConfigError
 from xmargin.margin.base import CrossMarginModel, Exposure, MarginReport, MarginState, RatioKind
 from xmargin.margin.params import ParamReader
 from xmargin.margin.snapshot import AccountSnapshot, PositionSnapshot
-from xmargin.margin.tiers import TierTable, load_packaged_tiers
+from xmargin.margin.tiers import TierTable, load_packaged_tiers, tier_table
 from xmargin.model.instruments import InstrumentKind, parse_symbol
 from xmargin.model.numbers import ZERO
 
@@ -122,12 +121,7 @@ class BybitUtaCross(CrossMarginModel):
         return spec.kind is InstrumentKind.SPOT and spec.base in self.collateral_ratios
 
     def table(self, instrument: str) -> TierTable:
-        try:
-            return self.tiers[instrument]
-        except KeyError:
-            raise ConfigError(
-                f"unknown instrument {instrument} (no risk-limit tiers; give params.tiers_file)"
-            ) from None
+        return tier_table(self.tiers, instrument, "risk-limit tiers")
 
     def position_leverage(self, position: PositionSnapshot) -> Decimal:
         if position.leverage is not None:

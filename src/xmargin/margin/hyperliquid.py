@@ -39,7 +39,7 @@ from xmargin.margin.base import (
 from xmargin.margin.liquidation_price import solve_price
 from xmargin.margin.params import ParamReader
 from xmargin.margin.snapshot import AccountSnapshot, PositionSnapshot
-from xmargin.margin.tiers import TierTable, load_packaged_tiers
+from xmargin.margin.tiers import TierTable, load_packaged_tiers, tier_table
 from xmargin.model.numbers import ZERO
 
 DEFAULT_LEVERAGE = Decimal(10)
@@ -93,12 +93,7 @@ class HyperliquidCross(CrossMarginModel):
         return instrument in self.tiers
 
     def table(self, instrument: str) -> TierTable:
-        try:
-            return self.tiers[instrument]
-        except KeyError:
-            raise ConfigError(
-                f"unknown instrument {instrument} (no margin tiers; give params.tiers_file)"
-            ) from None
+        return tier_table(self.tiers, instrument, "margin tiers")
 
     def position_leverage(self, position: PositionSnapshot) -> Decimal:
         """Return the user leverage ``L``: the position's, the table's, else the capped default."""

@@ -22,7 +22,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from xmargin.core.errors import DataError
+from xmargin.core.errors import ConfigError, DataError
 from xmargin.model.numbers import NumberError, parse_decimal
 
 COLUMNS = (
@@ -99,6 +99,16 @@ class TierTable:
             for (bound, leverage), cap in zip(ordered, caps, strict=True)
         ]
         return cls.from_brackets(symbol, rows)
+
+
+def tier_table(tiers: Mapping[str, TierTable], instrument: str, what: str) -> TierTable:
+    """Return ``instrument``'s table; an unknown instrument names what is missing and the fix."""
+    try:
+        return tiers[instrument]
+    except KeyError:
+        raise ConfigError(
+            f"unknown instrument {instrument} (no {what}; give params.tiers_file)"
+        ) from None
 
 
 def load_tier_file(path: str | Path) -> dict[str, TierTable]:

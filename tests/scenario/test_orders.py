@@ -437,3 +437,22 @@ def test_time_in_force_is_kept_by_a_marketable_limit():
     # not marketable at 100: an IOC limit is canceled at once rather than resting
     assert view(result.of("OrderCanceled"), "hour", "reason") == [(1, "ioc remainder")]
     assert result.of("OrderFilled") == []
+
+
+def test_an_order_below_the_minimum_notional_is_rejected_but_reduce_only_is_not():
+    document = config(venue(leverage={BTC: 10}))
+    document["instruments"] = [{"venue": "binance", "symbol": BTC, "min_notional": "100"}]
+    steps = [
+        (0, Submit("small", "buy", "0.5")),
+        (1, Submit("big", "buy", "2")),
+        (2, Submit("close", "sell", "0.5", reduce_only=True)),
+    ]
+    result = run(document, [bars_of(BARS)], steps)
+
+    assert view(result.of("OrderRejected"), "hour", "reason") == [
+        (1, "notional 50.00 is below the minimum 100")
+    ]
+    assert fills(result) == [
+        (2, "buy", D(2), D(101), "taker"),
+        (3, "sell", D("0.5"), D(102), "taker"),
+    ]

@@ -24,6 +24,7 @@ from xmargin.model.market_data import Bar
 from xmargin.risk.engine import RiskEngine
 from xmargin.strategy.base import NoParams, Strategy
 from xmargin.strategy.context import StrategyContext
+from xmargin.testing.scenario import data_tables, small_order_instruments
 
 D = Decimal
 Action = Callable[[StrategyContext, "Actor"], Any]
@@ -78,17 +79,6 @@ class RiskRun:
         return held.size if held is not None else D(0)
 
 
-def data_tables(sources: Sequence[FeedSource]) -> list[dict[str, Any]]:
-    """The ``[[data]]`` tables declaring in-memory ``sources``."""
-    tables = []
-    for source in sources:
-        table = {"venue": source.venue, "symbol": source.instrument, "kind": source.kind}
-        if source.timeframe is not None:
-            table["timeframe"] = source.timeframe
-        tables.append(table)
-    return tables
-
-
 def build_risk_run(
     document: dict[str, Any],
     sources: Sequence[FeedSource],
@@ -96,6 +86,7 @@ def build_risk_run(
 ) -> tuple[Backtest, RiskEngine]:
     document = dict(document)
     document.setdefault("data", data_tables(sources))
+    document.setdefault("instruments", small_order_instruments(sources))
     run_config = parse_run_config(document, Path("risk.toml"))
     engine = RiskEngine(run_config.risk)
     backtest = Backtest(run_config, list(sources), engine)

@@ -69,6 +69,13 @@ def data_tables(sources: Iterable[FeedSource]) -> list[dict[str, Any]]:
     return tables
 
 
+def small_order_instruments(sources: Iterable[FeedSource]) -> list[dict[str, Any]]:
+    """``[[instruments]]`` without a minimum notional: hand-made scenarios trade small sizes
+    at round prices, which the real venues' minimums (100 USDT for BTC) would refuse."""
+    pairs = sorted({(s.venue, s.instrument) for s in sources})
+    return [{"venue": v, "symbol": symbol, "min_notional": "0"} for v, symbol in pairs]
+
+
 def build_scenario(
     document: dict[str, Any],
     sources: Sequence[FeedSource],
@@ -86,6 +93,7 @@ def build_scenario(
     """
     document = dict(document)
     document.setdefault("data", data_tables(sources))
+    document.setdefault("instruments", small_order_instruments(sources))
     config = parse_run_config(document, SCENARIO_PATH)
     backtest = Backtest(config, list(sources), risk or NoPreTradeChecks())
     backtest.ledger.keep_postings = keep_postings

@@ -427,4 +427,11 @@ class SimulatedExchange:
         for price in (order.price, order.trigger_price):
             if price is not None and price % spec.price_increment:
                 return f"price {price} is not on the tick {spec.price_increment}"
+        reference = order.price or order.trigger_price
+        if reference is None and market.has_price:
+            reference = market.last_exact()
+        if spec.min_notional and not order.reduce_only and reference is not None:
+            notional = order.quantity * reference * spec.contract_size
+            if notional < spec.min_notional:
+                return f"notional {notional:.2f} is below the minimum {spec.min_notional}"
         return self.capabilities.unsupported(order)

@@ -17,7 +17,7 @@ from xmargin.engine.config import load_run_config
 
 CONFIG = Path(__file__).with_name("golden_run.toml")
 PACK = Path(__file__).resolve().parents[3] / "shared" / "data"
-EXPECTED_SHA256 = "d08f346868b62f8ccc1578c79cd1982683c74f1601ced86307819dd14f9a8707"
+EXPECTED_SHA256 = "15edd9821626e11302d32a01a8601fb0b86bb4d25375ef6e06ad273f03e399f0"
 EXPECTED_EVENTS = 432
 EXPECTED_FILLS = 113
 

@@ -456,3 +456,19 @@ def test_an_order_below_the_minimum_notional_is_rejected_but_reduce_only_is_not(
         (2, "buy", D(2), D(101), "taker"),
         (3, "sell", D("0.5"), D(102), "taker"),
     ]
+
+
+def test_a_resting_limit_keeps_its_margin_so_a_second_order_is_refused():
+    # 100 USDT at 10x. The resting buy of 5 at 95 reserves 5 × 95 / 10 = 47.5 (spec C.5). The
+    # second, 6 at 95, would need 57 of margin and 0.285 of fee: 100 − 0.285 − 57 − 47.5 < 0.
+    document = config(venue(leverage={BTC: 10}, balances={"USDT": "100"}))
+    steps = [
+        (0, Submit("rest", "buy", "5", OrderType.LIMIT, price="95")),
+        (0, Submit("more", "buy", "6", OrderType.LIMIT, price="95")),
+    ]
+    result = run(document, [bars_of(BARS)], steps)
+
+    assert view(result.of("OrderRejected"), "client_order_id", "reason") == [
+        ("O-000002", "insufficient margin: free collateral after it would be -4.78 USDT")
+    ]
+    assert view(result.of("OrderFilled"), "client_order_id", "quantity") == [("O-000001", D(5))]

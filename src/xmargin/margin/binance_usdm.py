@@ -80,7 +80,9 @@ class BinanceUsdmCross(CrossMarginModel):
     def order_initial_margin(self, account: AccountSnapshot) -> Decimal:
         total = ZERO
         for order in account.orders:
-            leverage = self.leverage.get(order.instrument, self.default_leverage)
+            leverage = account.leverage.get(order.instrument) or self.leverage.get(
+                order.instrument, self.default_leverage
+            )
             total += abs(order.quantity) * order.price / leverage
         return total
 

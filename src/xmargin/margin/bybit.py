@@ -181,7 +181,9 @@ class BybitUtaCross(CrossMarginModel):
         total = ZERO
         for order in account.orders:
             if parse_symbol(order.instrument).is_derivative:
-                leverage = self.leverage.get(order.instrument, self.default_leverage)
+                leverage = account.leverage.get(order.instrument) or self.leverage.get(
+                    order.instrument, self.default_leverage
+                )
                 total += abs(order.quantity) * order.price / leverage
         return total
 

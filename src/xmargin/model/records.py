@@ -15,9 +15,10 @@ def decimal_string(value: Decimal) -> str:
 
 
 def to_plain(value: Any) -> Any:
-    """Render a value for JSON: Decimal → str, Enum → value, tuples → lists."""
+    """Render a value for JSON: Decimal → exact text without exponent, Enum → value, tuples
+    → lists."""
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f") if value.is_finite() else str(value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | list):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from xmargin.margin.base import CrossMarginModel, MarginState
+from xmargin.model.orders import Order
 from xmargin.portfolio.ledger import AccountBook
 
 # Recheck exactly once the estimated liquidation cushion has shrunk to this share of what
@@ -89,6 +90,7 @@ class SimAccount:
         "model",
         "state",
         "watch",
+        "working",
     )
 
     def __init__(
@@ -104,6 +106,7 @@ class SimAccount:
         self.leverage: dict[str, Decimal] = dict(leverage or {})
         self.state = MarginState.OK
         self.watch = MarginWatch()
+        self.working: dict[str, Order] = {}
         self.last_partial_liquidation_ns = -(10**18)
 
     @property

@@ -17,7 +17,7 @@ from xmargin.core.ids import IdGenerator
 from xmargin.core.rng import RngStreams
 from xmargin.execution.ports import VenueCapabilities
 from xmargin.margin.base import CrossMarginModel
-from xmargin.margin.snapshot import AccountSnapshot
+from xmargin.margin.snapshot import AccountSnapshot, OrderSnapshot
 from xmargin.model.balances import Loan
 from xmargin.model.events import (
     OrderAccepted,
@@ -336,6 +336,7 @@ class SimulatedExchange:
         self.emit(OrderAccepted(ts, order.account, order.client_order_id, order.venue_order_id))
         if not order.status.is_open:
             return  # a listener of OrderAccepted canceled it already
+        account.working[order.client_order_id] = order
         at_close = at_close and self.config.fill_at == FILL_AT_CLOSE and market.last > 0
         if order.order_type.has_trigger:
             market.resting.append(order)
@@ -362,8 +363,11 @@ class SimulatedExchange:
 
     # -- helpers used by the fill engine, margin guard and loan desk ----------------------
 
-    def snapshot(self, account: SimAccount, also: tuple[str, ...] = ()) -> AccountSnapshot:
-        """Freeze an account at the current exact marks and asset prices.
+    def snapshot(
+        self, account: SimAccount, also: tuple[str, ...] = (), excluding: str | None = None
+    ) -> AccountSnapshot:
+        """Freeze an account at the current exact marks and asset prices, with the limit
+        orders that reserve margin (all working ones but ``excluding``).
 
         ``also``: assets to price besides those held or owed (one about to be borrowed).
         """
@@ -377,7 +381,22 @@ class SimulatedExchange:
                 price = self.asset_price(asset, quote)
                 if price is not None:
                     prices[asset] = price
-        return snapshot_of(book, marks, prices, leverage=account.leverage)
+        orders = (
+            tuple(
+                OrderSnapshot(o.instrument, o.leaves_quantity * o.side.sign, o.price)
+                for o in account.working.values()
+                if o.price is not None
+                and o.client_order_id != excluding
+                and (not o.order_type.has_trigger or o.status is OrderStatus.TRIGGERED)
+            )
+            if account.working
+            else ()
+        )
+        for order in orders:
+            base = markets[order.instrument].spec.base
+            if order.instrument not in marks and base not in prices:
+                prices[base] = markets[order.instrument].mark_exact()
+        return snapshot_of(book, marks, prices, leverage=account.leverage, orders=orders)
 
     def asset_price(self, asset: str, quote: str) -> Decimal | None:
         market = self.markets.get(f"{asset}/{quote}")
@@ -398,6 +417,9 @@ class SimulatedExchange:
     def _close(self, order: Order, status: OrderStatus, reason: str) -> None:
         """End a working order as canceled or expired, with the matching event."""
         order.transition(status)
+        account = self.accounts.get(order.account)
+        if account is not None:
+            account.working.pop(order.client_order_id, None)
         market = self.markets.get(order.instrument)
         if market is not None and order in market.resting:
             market.resting.remove(order)

@@ -285,7 +285,9 @@ class FillEngine:
             reason = (
                 exchange.guard.spot_rejection(account, market, signed, price)
                 if spec.kind is InstrumentKind.SPOT
-                else exchange.guard.margin_rejection(account, spec, signed, price)
+                else exchange.guard.margin_rejection(
+                    account, spec, signed, price, order.client_order_id
+                )
             )
             if reason is not None:
                 exchange._close(order, OrderStatus.CANCELED, f"at fill: {reason}")
@@ -302,6 +304,8 @@ class FillEngine:
             ts, account.id, spec, signed, price, fee, fee_asset, trade_id
         )
         order.fill(quantity, price)
+        if order.status.is_closed:
+            account.working.pop(order.client_order_id, None)
         if market.bar_capacity is not None:
             market.bar_capacity -= float(quantity)
         exchange.emit(

@@ -34,11 +34,20 @@ class MarginGuard:
     # -- order checks ----------------------------------------------------------------------
 
     def margin_rejection(
-        self, account: SimAccount, spec: Instrument, signed: Decimal, price: Decimal
+        self,
+        account: SimAccount,
+        spec: Instrument,
+        signed: Decimal,
+        price: Decimal,
+        order_id: str | None = None,
     ) -> str | None:
-        """Return why adding ``signed`` of ``spec`` at ``price`` breaks initial margin, or None."""
+        """Return why adding ``signed`` of ``spec`` at ``price`` breaks initial margin, or None.
+
+        The account's other working orders keep the margin they reserve; ``order_id``, the
+        order being filled, does not count against itself.
+        """
         model = account.model
-        before = self.exchange.snapshot(account)
+        before = self.exchange.snapshot(account, excluding=order_id)
         held = before.position(spec.symbol)
         if held is not None and held.size * signed < 0 and abs(signed) <= abs(held.size):
             return None

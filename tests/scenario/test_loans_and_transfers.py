@@ -246,3 +246,15 @@ def test_sub_accounts_are_margined_and_liquidated_separately():
     assert view(result.of("Liquidated"), "hour", "account", "size") == [(4, SUB, D(1))]
     assert result.balance(MAIN, "USDT") == D(700)
     assert result.position(SUB, BTC) == 0
+
+
+def test_interest_on_a_coin_loan_is_summed_in_the_quote_currency():
+    # 0.5 BTC borrowed at 01:00 pays 0.5 × 0.0001 BTC at once (the first hour) and at 02:00
+    # … 05:00: five charges of 0.00005 BTC, each worth 0.00005 × 30,000 = 1.5 USDT then.
+    result = margin_run([(0, Borrow("BTC", "0.5"))], interest_rates={"BTC": "0.0001"})
+    [borrowed] = result.of("LoanBorrowed")
+    charged = [e for e in result.of("InterestCharged") if e["asset"] == "BTC"]
+    assert borrowed["first_hour_interest"] == "0.00005"
+    assert len(charged) == 4
+    assert sum(D(e["amount"]) for e in charged) == D("0.0002")
+    assert D(result.result.summary()["interest_paid"]) == D("7.5")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,7 @@ from xmargin.model.events import (
     FundingSettled,
     InterestCharged,
     Liquidated,
+    LoanBorrowed,
     OrderDenied,
     OrderFilled,
     OrderSubmitted,
@@ -62,8 +63,16 @@ def _float_state(book: AccountBook, ts_ms: int) -> Checkpoint:
 class ResultsRecorder:
     """Listens to every event of a run."""
 
-    def __init__(self, ledger: Ledger, accounts: Sequence[str]) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        accounts: Sequence[str],
+        value_in_quote: Callable[[str, str, Decimal], Decimal] | None = None,
+    ) -> None:
+        """``value_in_quote(account, asset, amount)`` values coin amounts (interest on a coin
+        loan) in the account's quote currency at the current price."""
         self.ledger = ledger
+        self._value = value_in_quote or (lambda _account, _asset, amount: amount)
         self.events: list[dict[str, Any]] = []
         self.fills: list[FillRecord] = []
         self.checkpoints: dict[str, list[Checkpoint]] = {a: [] for a in accounts}
@@ -106,7 +115,9 @@ class ResultsRecorder:
         elif isinstance(event, FundingSettled):
             self.funding_paid += event.amount
         elif isinstance(event, InterestCharged):
-            self.interest_paid += event.amount
+            self.interest_paid += self._value(event.account, event.asset, event.amount)
+        elif isinstance(event, LoanBorrowed) and event.first_hour_interest:
+            self.interest_paid += self._value(event.account, event.asset, event.first_hour_interest)
         elif isinstance(event, Liquidated):
             self.liquidation_fees += event.fee
             self.liquidations.append(

@@ -64,7 +64,7 @@ class Backtest:
             self.venues[venue.id] = exchange
         self.risk = risk if risk is not None else RiskEngine(config.risk)
         self.kernel = Kernel(self.clock, self.ledger, self.venues, self.risk, ids)
-        self.recorder = ResultsRecorder(self.ledger, list(config.accounts))
+        self.recorder = ResultsRecorder(self.ledger, list(config.accounts), self._in_quote)
         self.kernel.bus.subscribe(object, self.recorder.on_event)
         for strategy, account_id in build_strategies(config):
             venue_id = config.accounts[account_id]
@@ -79,6 +79,13 @@ class Backtest:
         self.feed = MergedFeed(sources, start_ns, end_ns)
         if not len(self.feed):
             raise ConfigError("no market data in the run's time range", where=str(config.path))
+
+    def _in_quote(self, account_id: str, asset: str, amount: Decimal) -> Decimal:
+        """Value ``amount`` of ``asset`` in the account's quote at the current price."""
+        venue = self.venues[self.config.accounts[account_id]]
+        quote = venue.accounts[account_id].quote
+        price = None if asset == quote else venue.asset_price(asset, quote)
+        return amount if price is None else amount * price
 
     def _emit(self, event: object) -> None:
         self.kernel.emit(event)

@@ -79,6 +79,16 @@ def test_an_order_reaching_the_venue_after_its_bar_fills_at_the_next_bar_open():
     assert fills(result) == [(2, "buy", D(1), D("100.5"), "taker")]
 
 
+def test_feed_latency_delays_the_strategys_view_of_each_bar():
+    result = run_orders([(0, Submit("m", "buy", "1"))], latency={"feed_ms": 30_000})
+
+    # the 00:00 bar closes at 01:00; the strategy hears of it 30 s later and its market order
+    # takes the last price known then (that bar's close, 100)
+    [submitted] = result.of("OrderSubmitted")
+    assert submitted["ts_ms"] == T0 + HOUR + 30_000
+    assert view(result.of("OrderFilled"), "ts_ms", "price") == [(T0 + HOUR + 30_000, D(100))]
+
+
 def test_fixed_slippage_moves_a_taker_fill_against_the_trader():
     result = run_orders(
         [(0, Submit("b", "buy", "1")), (1, Submit("s", "sell", "1"))],

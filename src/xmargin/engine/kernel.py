@@ -184,6 +184,17 @@ class Kernel:
 
             return settle
 
+        delay = venue.config.latency.feed_delay_ns()
+        if delay and callbacks:
+            schedule = self._schedule
+
+            def handle_late(event: Any) -> None:
+                seen[instrument] = event.ts_event
+                to_venue(event)
+                schedule(event.ts_event + delay, lambda _ts: _deliver(callbacks, event))
+
+            return handle_late
+
         def handle(event: Any) -> None:
             seen[instrument] = event.ts_event
             to_venue(event)
@@ -383,3 +394,9 @@ class Kernel:
         if not isinstance(self.risk, RiskEngine):
             raise ConfigError("stops, brackets and sizing need the risk engine in this run")
         return self.risk
+
+
+def _deliver(callbacks: list[Callback], event: object) -> None:
+    """Hand a market-data event to its strategies (after the venue's feed latency)."""
+    for callback in callbacks:
+        callback(event)

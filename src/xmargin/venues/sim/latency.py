@@ -13,7 +13,8 @@ class Latency:
     """Fixed delays plus uniform jitter in ``[0, jitter_ms]``, drawn from a named rng stream.
 
     ``order_ms``: from a strategy's submit to the venue's matching engine.
-    ``feed_ms``: from the venue's market data to the strategy's callback.
+    ``feed_ms``: from the venue's bars, trades and quotes to the strategy's callback (the
+    venue itself matches on them at once).
     """
 
     order_ms: float = 0.0

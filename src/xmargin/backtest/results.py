@@ -60,6 +60,17 @@ def _float_state(book: AccountBook, ts_ms: int) -> Checkpoint:
     )
 
 
+@dataclass(frozen=True)
+class AccountSample:
+    """One account's margin figures at one instant, exact (sampled daily and at the end)."""
+
+    ts_ms: int
+    equity: Decimal
+    available: Decimal
+    notional: Decimal
+    margin_ratio: Decimal | None
+
+
 class ResultsRecorder:
     """Listens to every event of a run."""
 
@@ -173,6 +184,7 @@ class BacktestResult:
     gross_notional: np.ndarray
     metrics: Metrics
     margin_curves: dict[str, list[tuple[int, float | None]]] = field(default_factory=dict)
+    account_samples: dict[str, list[AccountSample]] = field(default_factory=dict)
     wall_seconds: float = 0.0
     events_processed: int = 0
     risk_controls: list[tuple[str, str]] = field(default_factory=list)

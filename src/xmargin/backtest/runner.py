@@ -11,7 +11,7 @@ import numpy as np
 
 from xmargin.backtest.equity import PriceTrack
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
-from xmargin.backtest.results import BacktestResult, ResultsRecorder, build_result
+from xmargin.backtest.results import AccountSample, BacktestResult, ResultsRecorder, build_result
 from xmargin.backtest.sources import load_sources
 from xmargin.core.clock import NANOS_PER_MILLI, SimClock
 from xmargin.core.errors import ConfigError
@@ -21,6 +21,7 @@ from xmargin.data.series import OhlcvSeries
 from xmargin.engine.config import RunConfig
 from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
+from xmargin.margin.base import MarginReport
 from xmargin.model.numbers import ZERO
 from xmargin.portfolio.ledger import Ledger
 from xmargin.risk.engine import RiskEngine
@@ -32,6 +33,7 @@ Progress = Callable[[int, int], None]
 STRATEGY_FEEDS = {"ohlcv": "bar", "trades": "trade", "quotes": "quote", "funding": "funding"}
 STREAM_KINDS = {**STRATEGY_FEEDS, "mark": "mark"}
 PROGRESS_EVERY = 65_536
+DAY_NS = 86_400 * 1_000_000_000
 
 
 class Backtest:
@@ -62,6 +64,8 @@ class Backtest:
             for account in venue.accounts:
                 exchange.add_account(account.id, account.model, account.balances, account.leverage)
             self.venues[venue.id] = exchange
+        self.account_samples: dict[str, list[AccountSample]] = {}
+        self._sampled_day = -1
         self.risk = risk if risk is not None else RiskEngine(config.risk)
         self.kernel = Kernel(self.clock, self.ledger, self.venues, self.risk, ids)
         self.recorder = ResultsRecorder(self.ledger, list(config.accounts), self._in_quote)
@@ -125,6 +129,7 @@ class Backtest:
                 start_equity = self._equity()
             kernel.end_step(step)
             kernel.stop()
+            self._sampled_day = -1
             self._sample_margin(step)
         if progress is not None:
             progress(total, total)
@@ -137,6 +142,7 @@ class Backtest:
             start_equity or ZERO,
             self._equity(),
         )
+        result.account_samples = self.account_samples
         result.risk_controls = self.config.risk.describe()
         result.strategy_results = {
             strategy.id: dict(strategy.results())
@@ -162,11 +168,30 @@ class Backtest:
         return total
 
     def _sample_margin(self, ts: int) -> None:
+        """The hourly margin-ratio curve; once per UTC day (and at the end) every account's
+        equity, free collateral and notional as well."""
+        daily = ts // DAY_NS != self._sampled_day
+        self._sampled_day = ts // DAY_NS
         for venue in self.venues.values():
             for account in venue.accounts.values():
-                if account.has_exposure():
-                    ratio = account.model.headline(venue.snapshot(account))[1]
+                snapshot = venue.snapshot(account)
+                if daily:
+                    self._sample_account(account.id, ts, account.model.summary(snapshot))
+                elif account.has_exposure():
+                    ratio = account.model.headline(snapshot)[1]
                     self.recorder.sample_margin(account.id, ts, ratio)
+
+    def _sample_account(self, account_id: str, ts: int, report: MarginReport) -> None:
+        self.recorder.sample_margin(account_id, ts, report.margin_ratio)
+        notional = sum((row.notional for row in report.exposures), ZERO)
+        sample = AccountSample(
+            ts // NANOS_PER_MILLI,
+            report.equity,
+            report.free_collateral,
+            notional,
+            report.margin_ratio,
+        )
+        self.account_samples.setdefault(account_id, []).append(sample)
 
     def _tracks(self) -> dict[str, PriceTrack]:
         """Price tracks per instrument, valued as the venue does: the mark feed where there is

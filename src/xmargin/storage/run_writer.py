@@ -27,7 +27,7 @@ from xmargin.storage.connect import DatabaseTarget, open_database
 from xmargin.storage.database import Database
 from xmargin.storage.event_store import EventStore, event_rows
 from xmargin.storage.projections import Projector, Segment, venue_of_account
-from xmargin.storage.snapshots import performance_rows
+from xmargin.storage.snapshots import AccountFigures, performance_rows
 from xmargin.storage.tables import (
     fills,
     funding_payments,
@@ -73,6 +73,8 @@ class RunOutcome(Protocol):
     def gross_notional(self) -> SupportsToList: ...
     @property
     def margin_curves(self) -> Mapping[str, Sequence[tuple[int, float | None]]]: ...
+    @property
+    def account_samples(self) -> Mapping[str, Sequence[AccountFigures]]: ...
     @property
     def wall_seconds(self) -> float: ...
     def summary(self) -> dict[str, Any]: ...
@@ -191,6 +193,7 @@ class RunWriter:
             outcome.equity.tolist(),
             outcome.gross_notional.tolist(),
             outcome.margin_curves,
+            account_samples=outcome.account_samples,
         )
         with self.db.write() as connection:
             bulk_insert(connection, performance_snapshots, snapshots)

@@ -113,6 +113,7 @@ class SampleOutcome:
     equity: np.ndarray
     gross_notional: np.ndarray
     margin_curves: dict[str, list[tuple[int, float | None]]] = field(default_factory=dict)
+    account_samples: dict[str, list[Any]] = field(default_factory=dict)
     wall_seconds: float = 0.25
 
     def summary(self) -> dict[str, Any]:

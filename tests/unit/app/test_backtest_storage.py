@@ -57,6 +57,21 @@ def test_backtest_stores_its_run_in_the_embedded_database_by_default(capsys):
     counts = RunRepository(db).counts(stored.run_id)
     assert counts["fills"] == summary["fills"]
     assert counts["risk_events"] >= len(summary["liquidations"]) == 1
+    daily = [
+        row
+        for row in RunRepository(db).snapshots(stored.run_id)
+        if row["account"] == "binance.main" and row["available_balance"] is not None
+    ]
+    # the account's exact figures at the start of each UTC day and at the end: 1,000 USDT
+    # free before the trade; nothing left after the liquidation of the evening
+    assert [row["ts_ns"] // 1_000_000 for row in daily] == [
+        1760054400000,
+        1760140800000,
+        1760227200000,
+    ]
+    assert (daily[0]["total_balance"], daily[0]["available_balance"]) == (Decimal(1000),) * 2
+    assert daily[0]["position_notional"] == 0
+    assert daily[1]["position_notional"] == 0 and daily[1]["total_balance"] < 1
 
 
 @needs_pack

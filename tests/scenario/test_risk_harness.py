@@ -18,7 +18,7 @@ from tests.scenario.harness import BTC, T0, bars_of, config, ohlcv, venue
 
 from xmargin.backtest.feed import FeedSource
 from xmargin.backtest.results import BacktestResult
-from xmargin.backtest.runner import STRATEGY_FEEDS, Backtest
+from xmargin.backtest.runner import Backtest
 from xmargin.engine.config import parse_run_config
 from xmargin.model.market_data import Bar
 from xmargin.risk.engine import RiskEngine
@@ -91,13 +91,7 @@ def build_risk_run(
     engine = RiskEngine(run_config.risk)
     backtest = Backtest(run_config, list(sources), engine)
     for strategy, account in actors:
-        venue_id = run_config.accounts[account]
-        feeds = [
-            (STRATEGY_FEEDS[s.kind], s.venue, s.instrument)
-            for s in sources
-            if s.venue == venue_id and s.kind in STRATEGY_FEEDS
-        ]
-        backtest.kernel.add_strategy(strategy, account, feeds)
+        backtest.attach(strategy, account)
     return backtest, engine
 
 

@@ -71,18 +71,22 @@ class Backtest:
         self.recorder = ResultsRecorder(self.ledger, list(config.accounts), self._in_quote)
         self.kernel.bus.subscribe(object, self.recorder.on_event)
         for strategy, account_id in build_strategies(config):
-            venue_id = config.accounts[account_id]
-            feeds = [
-                (STRATEGY_FEEDS[s.kind], s.venue, s.instrument)
-                for s in sources
-                if s.venue == venue_id and s.kind in STRATEGY_FEEDS
-            ]
-            self.kernel.add_strategy(strategy, account_id, feeds)
+            self.attach(strategy, account_id)
         start_ns = None if config.start_ms is None else config.start_ms * NANOS_PER_MILLI
         end_ns = None if config.end_ms is None else config.end_ms * NANOS_PER_MILLI
         self.feed = MergedFeed(sources, start_ns, end_ns)
         if not len(self.feed):
             raise ConfigError("no market data in the run's time range", where=str(config.path))
+
+    def attach(self, strategy: Strategy, account: str) -> None:
+        """Add a strategy trading ``account``; it hears that account's venue's streams."""
+        venue_id = self.config.accounts[account]
+        feeds = [
+            (STRATEGY_FEEDS[s.kind], s.venue, s.instrument)
+            for s in self.sources
+            if s.venue == venue_id and s.kind in STRATEGY_FEEDS
+        ]
+        self.kernel.add_strategy(strategy, account, feeds)
 
     def _in_quote(self, account_id: str, asset: str, amount: Decimal) -> Decimal:
         """Value ``amount`` of ``asset`` in the account's quote at the current price."""

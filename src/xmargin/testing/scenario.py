@@ -10,7 +10,7 @@ from typing import Any
 
 from xmargin.backtest.feed import FeedSource
 from xmargin.backtest.results import BacktestResult
-from xmargin.backtest.runner import STRATEGY_FEEDS, Backtest
+from xmargin.backtest.runner import Backtest
 from xmargin.engine.config import parse_run_config
 from xmargin.engine.risk_hook import NoPreTradeChecks, RiskHook
 from xmargin.model.numbers import ZERO
@@ -99,13 +99,7 @@ def build_scenario(
     backtest.ledger.keep_postings = keep_postings
     account = account or next(iter(config.accounts))
     strategy = ScriptedStrategy("script", steps, symbol)
-    venue_id = config.accounts[account]
-    feeds = [
-        (STRATEGY_FEEDS[s.kind], s.venue, s.instrument)
-        for s in sources
-        if s.venue == venue_id and s.kind in STRATEGY_FEEDS
-    ]
-    backtest.kernel.add_strategy(strategy, account, feeds)
+    backtest.attach(strategy, account)
     return backtest, strategy
 
 

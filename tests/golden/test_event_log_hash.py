@@ -14,9 +14,10 @@ import pytest
 
 from xmargin.backtest.runner import run_backtest
 from xmargin.engine.config import load_run_config
+from xmargin.testing.data_pack import DATA_PACK
 
 CONFIG = Path(__file__).with_name("golden_run.toml")
-PACK = Path(__file__).resolve().parents[3] / "shared" / "data"
+PACK = DATA_PACK
 EXPECTED_SHA256 = "15edd9821626e11302d32a01a8601fb0b86bb4d25375ef6e06ad273f03e399f0"
 EXPECTED_EVENTS = 432
 EXPECTED_FILLS = 113

@@ -32,6 +32,7 @@ from xmargin.backtest.sources import load_sources
 from xmargin.engine.config import load_run_config
 from xmargin.engine.risk_hook import NoPreTradeChecks
 from xmargin.model.orders import OrderType, TriggerSource
+from xmargin.testing.data_pack import DATA_PACK
 
 LIQUIDATION_FIELDS = ("hour", "instrument", "size", "price", "fee", "stage", "trigger_ts_ms")
 FLAT = (10000, 10000, 10000, 10000)
@@ -130,7 +131,7 @@ def test_usdm_stop_below_the_liquidation_price_is_canceled_by_the_liquidation():
     ]
 
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = DATA_PACK
 XRP_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "xrp_5x_long.toml"
 
 

@@ -11,9 +11,10 @@ from xmargin.backtest.runner import Backtest, run_backtest
 from xmargin.backtest.sources import load_sources
 from xmargin.engine.config import load_run_config
 from xmargin.strategy.registry import BUILT_IN
+from xmargin.testing.data_pack import DATA_PACK
 
 REPO = Path(__file__).resolve().parents[2]
-PACK = REPO.parent / "shared" / "data"
+PACK = DATA_PACK
 EXAMPLES = {
     "funding_carry_spot_perp": "funding_carry",
     "funding_perp_perp": "funding_perp_perp",

@@ -24,9 +24,10 @@ import pytest
 from xmargin.backtest.runner import Backtest
 from xmargin.backtest.sources import load_sources
 from xmargin.engine.config import load_run_config
+from xmargin.testing.data_pack import DATA_PACK
 
 REPO = Path(__file__).resolve().parents[2]
-PACK = REPO.parent / "shared" / "data"
+PACK = DATA_PACK
 HOUR_MS = 3_600_000
 
 BINANCE_BTC = (

@@ -10,9 +10,10 @@ import pytest
 
 from xmargin.app.cli import main
 from xmargin.backtest import sources
+from xmargin.testing.data_pack import DATA_PACK
 
 ROOT = Path(__file__).resolve().parents[3]
-PACK = ROOT.parent / "shared" / "data"
+PACK = DATA_PACK
 needs_pack = pytest.mark.skipif(
     not PACK.is_dir(), reason="the shared data pack is not at ../shared/data"
 )

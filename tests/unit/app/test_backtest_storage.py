@@ -15,13 +15,14 @@ from xmargin.app.cli_runs import db_group, report_command, runs_group
 from xmargin.app.database_url import default_database_path
 from xmargin.backtest.replay import replay_run
 from xmargin.storage import EventStore, RunRepository, open_database
+from xmargin.testing.data_pack import DATA_PACK
 
 for command in (runs_group, report_command, db_group):
     if command.name not in cli.commands:
         cli.add_command(command)
 
 ROOT = Path(__file__).resolve().parents[3]
-PACK = ROOT.parent / "shared" / "data"
+PACK = DATA_PACK
 XRP = ROOT / "examples" / "xrp_5x_long.toml"
 needs_pack = pytest.mark.skipif(
     not PACK.is_dir(), reason="the shared data pack is not at ../shared/data"

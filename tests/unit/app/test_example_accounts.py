@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from xmargin.app.cli import main
+from xmargin.testing.data_pack import DATA_PACK
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNTS = ROOT / "examples" / "accounts"
@@ -74,7 +75,7 @@ def test_readme_what_if_sells_50_btc(capsys):
 
 
 def test_the_binance_tier_file_of_the_data_pack_loads(tmp_path, capsys):
-    tiers = ROOT.parent / "shared" / "data" / "margin_tiers" / "binance_usdm_leverage_tiers.csv.gz"
+    tiers = DATA_PACK / "margin_tiers" / "binance_usdm_leverage_tiers.csv.gz"
     if not tiers.exists():
         pytest.skip("the shared data pack is not present at ../shared/data")
     account = tmp_path / "a.toml"

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from xmargin.app.cli import main
+from xmargin.testing.data_pack import DATA_PACK
 
 ROOT = Path(__file__).resolve().parents[3]
-PACK = ROOT.parent / "shared" / "data"
+PACK = DATA_PACK
 pytestmark = pytest.mark.skipif(not PACK.is_dir(), reason="the data pack is not at ../shared/data")
 
 

@@ -13,6 +13,7 @@ from xmargin.app.cli import cli, main
 from xmargin.app.cli_stress import stress_command
 from xmargin.app.covariance import estimate_covariance, find_data_dir, hourly_closes
 from xmargin.core.errors import ConfigError
+from xmargin.testing.data_pack import DATA_PACK
 
 if "stress" not in cli.commands:  # until app/cli.py registers it
     cli.add_command(stress_command)
@@ -20,7 +21,7 @@ if "stress" not in cli.commands:  # until app/cli.py registers it
 D = Decimal
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples" / "accounts"
-PACK = REPO.parent / "shared" / "data"
+PACK = DATA_PACK
 ACCOUNT = """
 venue = "binance_usdm_cross"
 [balances]

@@ -10,8 +10,10 @@ from types import ModuleType
 
 import pytest
 
+from xmargin.testing.data_pack import DATA_PACK
+
 REPO = Path(__file__).resolve().parents[3]
-PACK = REPO.parent / "shared" / "data"
+PACK = DATA_PACK
 
 
 @pytest.fixture

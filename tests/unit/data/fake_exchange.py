@@ -15,12 +15,13 @@ import functools
 import gzip
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import ccxt
 
-PACK = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "binance_usdm_perp"
+from xmargin.testing.data_pack import DATA_PACK
+
+PACK = DATA_PACK / "binance_usdm_perp"
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import gzip
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from xmargin.core.errors import DataError
 from xmargin.margin.tiers import TierTable, load_tier_file, parse_tier_csv
+from xmargin.testing.data_pack import DATA_PACK
 
 D = Decimal
-PACK = Path(__file__).resolve().parents[4] / "shared" / "data" / "margin_tiers"
+PACK = DATA_PACK / "margin_tiers"
 HEADER = (
     "symbol,tier,currency,min_notional,max_notional,maint_margin_rate,max_leverage,"
     "maint_amount_cum\n"

@@ -17,9 +17,10 @@ from xmargin.risk.scenarios import (
     resolve_scenario,
 )
 from xmargin.risk.stress import ShockKind
+from xmargin.testing.data_pack import DATA_PACK
 
 D = Decimal
-PACK = Path(__file__).resolve().parents[4] / "shared" / "data"
+PACK = DATA_PACK
 
 
 def test_builtin_scenarios_cover_the_issue_and_appendix_s():

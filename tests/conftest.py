@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.pack import DATA_PACK, MISSING
 
 from xmargin.testing.postgres import INSTALL_HINT, ThrowawayPostgres, find_binaries
 from xmargin.testing.system import require
@@ -46,3 +47,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     server: ThrowawayPostgres = request.getfixturevalue("postgres_server")
     with server.database(f"xmargin_test_{os.getpid()}_{next(_databases)}") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def pack() -> Path:
+    """Return the market-data pack's directory, skipping the test when it is absent."""
+    if not (DATA_PACK / "README.md").is_file():
+        pytest.skip(MISSING)
+    return DATA_PACK

@@ -10,25 +10,21 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
+from tests.pack import DATA_PACK, needs_pack
 
 from xmargin.backtest.runner import run_backtest
 from xmargin.engine.config import load_run_config
-from xmargin.testing.data_pack import DATA_PACK
 
 CONFIG = Path(__file__).with_name("golden_run.toml")
-PACK = DATA_PACK
 EXPECTED_SHA256 = "15edd9821626e11302d32a01a8601fb0b86bb4d25375ef6e06ad273f03e399f0"
 EXPECTED_EVENTS = 432
 EXPECTED_FILLS = 113
 
-pytestmark = pytest.mark.skipif(
-    not PACK.is_dir(), reason="the shared data pack is not present at ../shared/data"
-)
+pytestmark = needs_pack
 
 
 def test_the_golden_run_reproduces_its_pinned_event_log():
-    result = run_backtest(load_run_config(CONFIG), data_dir=PACK)
+    result = run_backtest(load_run_config(CONFIG), data_dir=DATA_PACK)
     assert len(result.recorder.events) == EXPECTED_EVENTS
     assert result.summary()["fills"] == EXPECTED_FILLS
     assert result.recorder.event_log_sha256() == EXPECTED_SHA256
@@ -36,15 +32,15 @@ def test_the_golden_run_reproduces_its_pinned_event_log():
 
 def test_two_runs_give_identical_event_logs_and_another_seed_does_not():
     config = load_run_config(CONFIG)
-    first = run_backtest(config, data_dir=PACK).recorder.event_log_text()
-    second = run_backtest(config, data_dir=PACK).recorder.event_log_text()
+    first = run_backtest(config, data_dir=DATA_PACK).recorder.event_log_text()
+    second = run_backtest(config, data_dir=DATA_PACK).recorder.event_log_text()
     assert first == second
-    reseeded = run_backtest(replace(config, seed=config.seed + 1), data_dir=PACK)
+    reseeded = run_backtest(replace(config, seed=config.seed + 1), data_dir=DATA_PACK)
     assert reseeded.recorder.event_log_text() != first
 
 
 def test_the_event_log_is_json_lines_with_type_and_time():
-    result = run_backtest(load_run_config(CONFIG), data_dir=PACK)
+    result = run_backtest(load_run_config(CONFIG), data_dir=DATA_PACK)
     lines = result.recorder.event_log_text().splitlines()
     records = [json.loads(line) for line in lines]
     assert all(isinstance(r["type"], str) and isinstance(r["ts_ms"], int) for r in records)

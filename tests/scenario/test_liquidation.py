@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.pack import DATA_PACK, needs_pack
 from tests.scenario.harness import (
     BTC,
     HOUR,
@@ -32,7 +32,6 @@ from xmargin.backtest.sources import load_sources
 from xmargin.engine.config import load_run_config
 from xmargin.engine.risk_hook import NoPreTradeChecks
 from xmargin.model.orders import OrderType, TriggerSource
-from xmargin.testing.data_pack import DATA_PACK
 
 LIQUIDATION_FIELDS = ("hour", "instrument", "size", "price", "fee", "stage", "trigger_ts_ms")
 FLAT = (10000, 10000, 10000, 10000)
@@ -131,17 +130,13 @@ def test_usdm_stop_below_the_liquidation_price_is_canceled_by_the_liquidation():
     ]
 
 
-DATA = DATA_PACK
 XRP_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "xrp_5x_long.toml"
 
 
-@pytest.mark.skipif(
-    not (DATA / "binance_usdm_perp" / "XRPUSDT_perp_mark_1h.csv.gz").exists(),
-    reason="the data pack (shared/data) is not present",
-)
+@needs_pack
 def test_xrp_5x_long_is_liquidated_by_the_2025_10_10_21h_mark_bar_at_its_spec_price():
     config = load_run_config(XRP_CONFIG)
-    result = Backtest(config, load_sources(config, data_dir=DATA), NoPreTradeChecks()).run()
+    result = Backtest(config, load_sources(config, data_dir=DATA_PACK), NoPreTradeChecks()).run()
     events = result.recorder.events
 
     [fill] = [e for e in events if e["type"] == "OrderFilled"]

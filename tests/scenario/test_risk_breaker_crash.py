@@ -7,23 +7,19 @@ import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
+from tests.pack import needs_pack
 
 from xmargin.backtest.runner import Backtest
 from xmargin.backtest.sources import load_sources
 from xmargin.engine.config import load_run_config
 from xmargin.risk.engine import RiskEngine
-from xmargin.testing.data_pack import DATA_PACK
 
 ROOT = Path(__file__).resolve().parents[2]
-PACK = DATA_PACK
 EXAMPLE = ROOT / "examples" / "breaker_crash.toml"
 HALT_MS = 1_760_130_900_000  # 2025-10-10 21:15 UTC
 LIQUIDATION_MS = 1_760_133_600_000  # 2025-10-10 22:00 UTC
 
-pytestmark = pytest.mark.skipif(
-    not PACK.is_dir(), reason="the shared data pack is not at ../shared/data"
-)
+pytestmark = needs_pack
 
 
 def run_example(breakers: bool) -> Backtest:

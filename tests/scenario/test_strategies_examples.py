@@ -6,15 +6,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.pack import needs_pack
 
 from xmargin.backtest.runner import Backtest, run_backtest
 from xmargin.backtest.sources import load_sources
 from xmargin.engine.config import load_run_config
 from xmargin.strategy.registry import BUILT_IN
-from xmargin.testing.data_pack import DATA_PACK
 
 REPO = Path(__file__).resolve().parents[2]
-PACK = DATA_PACK
 EXAMPLES = {
     "funding_carry_spot_perp": "funding_carry",
     "funding_perp_perp": "funding_perp_perp",
@@ -28,10 +27,9 @@ EXAMPLES = {
 }
 
 
+@needs_pack
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_example_backtests_on_the_pack(name):
-    if not (PACK / "README.md").is_file():
-        pytest.skip(f"the market-data pack is not at {PACK} (../shared/data from the repo root)")
     config = load_run_config(REPO / "examples" / f"{name}.toml")
     assert [s.strategy for s in config.strategies] == [EXAMPLES[name]]
     summary = run_backtest(config).summary()
@@ -45,9 +43,8 @@ def test_every_new_strategy_has_an_example():
     assert set(EXAMPLES.values()) <= set(BUILT_IN)
 
 
+@needs_pack
 def test_the_twap_example_buys_its_parent_in_slices_and_reports_slippage():
-    if not (PACK / "README.md").is_file():
-        pytest.skip(f"the market-data pack is not at {PACK} (../shared/data from the repo root)")
     config = load_run_config(REPO / "examples" / "twap_buy_btc.toml")
     backtest = Backtest(config, load_sources(config))
     result = backtest.run()

@@ -24,10 +24,8 @@ import pytest
 from xmargin.backtest.runner import Backtest
 from xmargin.backtest.sources import load_sources
 from xmargin.engine.config import load_run_config
-from xmargin.testing.data_pack import DATA_PACK
 
 REPO = Path(__file__).resolve().parents[2]
-PACK = DATA_PACK
 HOUR_MS = 3_600_000
 
 BINANCE_BTC = (
@@ -46,13 +44,6 @@ CASES = {
     "funding_carry_spot_perp": {"binance.perp": BINANCE_BTC},
     "funding_perp_perp": {"binance.arb": BINANCE_BTC, "hyperliquid.arb": HYPERLIQUID_BTC},
 }
-
-
-@pytest.fixture(scope="module")
-def pack() -> Path:
-    if not (PACK / "README.md").is_file():
-        pytest.skip(f"the market-data pack is not at {PACK} (../shared/data from the repo root)")
-    return PACK
 
 
 def rows(path: Path) -> list[dict[str, str]]:

@@ -12,14 +12,12 @@ asset without pack data is a ``ConfigError`` naming it, unless it is mapped to a
 ``--proxy DOGE=BTC``: it then takes the proxy's return series (same volatility, correlation
 1 with the proxy).
 
-The pack is looked up in the directory given, else ``$XMARGIN_DATA_DIR``, else the first
-``shared/data`` found walking up from the start paths (the account file, the current
-directory).
+The pack is the directory given, else the one ``xmargin.data.pack`` finds from the start
+paths (the account file).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +28,7 @@ import numpy.typing as npt
 
 from xmargin.core.errors import ConfigError, DataError
 from xmargin.data.loaders import read_ohlcv
+from xmargin.data.pack import find_pack
 from xmargin.data.series import MS_PER_HOUR
 from xmargin.risk.stress import STABLECOINS
 
@@ -64,13 +63,9 @@ def find_data_dir(explicit: Path | None, starts: Iterable[Path] = ()) -> Path:
         if not explicit.is_dir():
             raise ConfigError("not a directory", where=f"--data-dir {explicit}")
         return explicit
-    if os.environ.get("XMARGIN_DATA_DIR"):
-        return Path(os.environ["XMARGIN_DATA_DIR"])
-    for start in (*starts, Path.cwd()):
-        for parent in (start.resolve(), *start.resolve().parents):
-            candidate = parent / "shared" / "data"
-            if candidate.is_dir():
-                return candidate
+    pack = find_pack(*starts)
+    if pack is not None:
+        return pack
     raise ConfigError(
         "cannot find the data pack (shared/data); give --data-dir or set XMARGIN_DATA_DIR",
         where="--monte-carlo",

@@ -1,14 +1,14 @@
 """Turn a config's ``[[data]]`` tables into feed sources: files, the catalog, or fallbacks.
 
 File paths are relative to the data directory: ``--data-dir``, else ``run.data_dir``, else
-``$XMARGIN_DATA_DIR``, else the first ``shared/data`` found walking up from the config.
+the data pack (``xmargin.data.pack``: ``$XMARGIN_DATA_DIR``, else ``shared/data`` above
+the config).
 With ``fallback``, a missing file is downloaded through ccxt into the catalog, and failing
 that replaced by the documented synthetic market (each step is announced).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from xmargin.core.errors import ConfigError
 from xmargin.data.catalog import Catalog
 from xmargin.data.download import download, make_exchange, parse_kinds
 from xmargin.data.loaders import load_file
+from xmargin.data.pack import find_pack
 from xmargin.data.series import Series, timeframe_ms
 from xmargin.data.synthetic import aggregate_bars, synthetic_funding, synthetic_ohlcv
 from xmargin.engine.config import DataConfig, RunConfig
@@ -36,13 +37,7 @@ def data_root(config: RunConfig, explicit: Path | None = None) -> Path | None:
         return explicit
     if config.data_dir is not None:
         return config.data_dir
-    if os.environ.get("XMARGIN_DATA_DIR"):
-        return Path(os.environ["XMARGIN_DATA_DIR"])
-    for parent in config.path.resolve().parents:
-        candidate = parent / "shared" / "data"
-        if candidate.is_dir():
-            return candidate
-    return None
+    return find_pack(config.path.parent)
 
 
 def load_sources(

@@ -7,16 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.pack import needs_pack
 
 from xmargin.app.cli import main
 from xmargin.backtest import sources
-from xmargin.testing.data_pack import DATA_PACK
 
 ROOT = Path(__file__).resolve().parents[3]
-PACK = DATA_PACK
-needs_pack = pytest.mark.skipif(
-    not PACK.is_dir(), reason="the shared data pack is not at ../shared/data"
-)
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

@@ -9,24 +9,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.pack import DATA_PACK, needs_pack
 
 from xmargin.app.cli import cli, main
 from xmargin.app.cli_runs import db_group, report_command, runs_group
 from xmargin.app.database_url import default_database_path
 from xmargin.backtest.replay import replay_run
 from xmargin.storage import EventStore, RunRepository, open_database
-from xmargin.testing.data_pack import DATA_PACK
 
 for command in (runs_group, report_command, db_group):
     if command.name not in cli.commands:
         cli.add_command(command)
 
 ROOT = Path(__file__).resolve().parents[3]
-PACK = DATA_PACK
 XRP = ROOT / "examples" / "xrp_5x_long.toml"
-needs_pack = pytest.mark.skipif(
-    not PACK.is_dir(), reason="the shared data pack is not at ../shared/data"
-)
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -104,7 +100,7 @@ def test_a_replay_on_changed_data_reports_the_mismatch_and_the_file(tmp_path, ca
     for name in ("XRPUSDT_perp_5m.csv.gz", "XRPUSDT_perp_mark_1h.csv.gz", "funding_rates_8h.csv"):
         target = data / "binance_usdm_perp" / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(PACK / "binance_usdm_perp" / name, target)
+        shutil.copy(DATA_PACK / "binance_usdm_perp" / name, target)
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     code, out, _ = run(capsys, "backtest", str(XRP), "--json", "--db", url, "--data-dir", str(data))
     run_id = json.loads(out)["run_id"]

@@ -7,9 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from tests.pack import DATA_PACK, needs_pack
 
 from xmargin.app.cli import main
-from xmargin.testing.data_pack import DATA_PACK
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNTS = ROOT / "examples" / "accounts"
@@ -74,10 +74,9 @@ def test_readme_what_if_sells_50_btc(capsys):
     assert result["accepted"] is True
 
 
+@needs_pack
 def test_the_binance_tier_file_of_the_data_pack_loads(tmp_path, capsys):
     tiers = DATA_PACK / "margin_tiers" / "binance_usdm_leverage_tiers.csv.gz"
-    if not tiers.exists():
-        pytest.skip("the shared data pack is not present at ../shared/data")
     account = tmp_path / "a.toml"
     account.write_text(
         f'venue = "binance_usdm_cross"\n[params]\ntiers_file = "{tiers}"\n'

@@ -7,13 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.pack import needs_pack
 
 from xmargin.app.cli import main
-from xmargin.testing.data_pack import DATA_PACK
 
 ROOT = Path(__file__).resolve().parents[3]
-PACK = DATA_PACK
-pytestmark = pytest.mark.skipif(not PACK.is_dir(), reason="the data pack is not at ../shared/data")
+pytestmark = needs_pack
 
 
 def summary(capsys, name: str, *extra: str) -> dict:

@@ -13,7 +13,6 @@ from xmargin.app.cli import cli, main
 from xmargin.app.cli_stress import stress_command
 from xmargin.app.covariance import estimate_covariance, find_data_dir, hourly_closes
 from xmargin.core.errors import ConfigError
-from xmargin.testing.data_pack import DATA_PACK
 
 if "stress" not in cli.commands:  # until app/cli.py registers it
     cli.add_command(stress_command)
@@ -21,7 +20,6 @@ if "stress" not in cli.commands:  # until app/cli.py registers it
 D = Decimal
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples" / "accounts"
-PACK = DATA_PACK
 ACCOUNT = """
 venue = "binance_usdm_cross"
 [balances]
@@ -51,13 +49,6 @@ def write(tmp_path: Path, text: str = ACCOUNT, name: str = "account.toml") -> Pa
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-@pytest.fixture
-def pack() -> Path:
-    if not (PACK / "binance_usdm_perp").is_dir():
-        pytest.skip("the shared data pack is not present at ../shared/data")
-    return PACK
 
 
 def test_repeated_shocks_form_one_scenario_with_the_documented_fields(tmp_path, capsys):

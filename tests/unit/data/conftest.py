@@ -10,18 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from xmargin.testing.data_pack import DATA_PACK
-
 REPO = Path(__file__).resolve().parents[3]
-PACK = DATA_PACK
-
-
-@pytest.fixture
-def pack() -> Path:
-    """Return the market-data pack directory (``../shared/data``), skipping when it is absent."""
-    if not (PACK / "README.md").is_file():
-        pytest.skip(f"the market-data pack is not at {PACK} (../shared/data from the repo root)")
-    return PACK
 
 
 @functools.cache

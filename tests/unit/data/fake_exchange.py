@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ccxt
-
-from xmargin.testing.data_pack import DATA_PACK
+from tests.pack import DATA_PACK
 
 PACK = DATA_PACK / "binance_usdm_perp"
 

@@ -6,10 +6,10 @@ import gzip
 from decimal import Decimal
 
 import pytest
+from tests.pack import DATA_PACK, needs_pack
 
 from xmargin.core.errors import DataError
 from xmargin.margin.tiers import TierTable, load_tier_file, parse_tier_csv
-from xmargin.testing.data_pack import DATA_PACK
 
 D = Decimal
 PACK = DATA_PACK / "margin_tiers"
@@ -19,10 +19,9 @@ HEADER = (
 )
 
 
+@needs_pack
 def test_the_data_packs_binance_tier_file_loads_every_symbol():
     path = PACK / "binance_usdm_leverage_tiers.csv.gz"
-    if not path.exists():
-        pytest.skip("the shared data pack is not present at ../shared/data")
     tables = load_tier_file(path)
     assert len(tables) == 349
     btc = tables["BTC/USDT:USDT"]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.pack import DATA_PACK, needs_pack
 
 from xmargin.core.errors import ConfigError
 from xmargin.risk.scenarios import (
@@ -17,10 +18,8 @@ from xmargin.risk.scenarios import (
     resolve_scenario,
 )
 from xmargin.risk.stress import ShockKind
-from xmargin.testing.data_pack import DATA_PACK
 
 D = Decimal
-PACK = DATA_PACK
 
 
 def test_builtin_scenarios_cover_the_issue_and_appendix_s():
@@ -45,10 +44,9 @@ def test_builtin_scenarios_cover_the_issue_and_appendix_s():
     assert [s.value for s in ust[-1].shocks if s.asset == "UST"] == [D("0.10")]
 
 
+@needs_pack
 def test_the_fdusd_anchor_is_the_data_packs_real_low():
-    path = PACK / "stablecoins" / "binance_spot_FDUSDUSDT_5m.csv.gz"
-    if not path.is_file():
-        pytest.skip("the shared data pack is not present at ../shared/data")
+    path = DATA_PACK / "stablecoins" / "binance_spot_FDUSDUSDT_5m.csv.gz"
     day = 1743552000000  # 2025-04-02 00:00 UTC
     with gzip.open(path, "rt") as rows:
         next(rows)

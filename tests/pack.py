@@ -1,0 +1,13 @@
+"""The market-data pack as the tests find it (``xmargin.data.pack``); one way to skip without it."""
+
+from __future__ import annotations
+
+import pytest
+
+from xmargin.data.pack import CHECKOUT, find_pack
+
+DATA_PACK = find_pack() or CHECKOUT.parent / "shared" / "data"
+MISSING = (
+    f"the market-data pack is not at {DATA_PACK}: put it at ../shared/data or set XMARGIN_DATA_DIR"
+)
+needs_pack = pytest.mark.skipif(not (DATA_PACK / "README.md").is_file(), reason=MISSING)

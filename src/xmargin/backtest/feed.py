@@ -52,14 +52,7 @@ def event_feeder(source: FeedSource, sink: Sink) -> Callable[[int], None]:
     series = source.series
     if source.kind == "ohlcv" and isinstance(series, OhlcvSeries):
         venue, symbol, timeframe = source.venue, source.instrument, series.timeframe or ""
-        step = (series.step_ms or 0) * NANOS_PER_MILLI
-        opens_ns = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
-        o, h, low, c = (
-            series.open.tolist(),
-            series.high.tolist(),
-            series.low.tolist(),
-            series.close.tolist(),
-        )
+        step, opens_ns, o, h, low, c = _bar_columns(series)
         volume = series.volume.tolist()
 
         def feed_bar(row: int) -> None:
@@ -88,14 +81,7 @@ def event_maker(source: FeedSource) -> Maker:
     """Return a function building the source's event for a row index."""
     venue, symbol, series = source.venue, source.instrument, source.series
     if isinstance(series, OhlcvSeries):
-        step = (series.step_ms or 0) * NANOS_PER_MILLI
-        opens_ns = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
-        o, h, low, c = (
-            series.open.tolist(),
-            series.high.tolist(),
-            series.low.tolist(),
-            series.close.tolist(),
-        )
+        step, opens_ns, o, h, low, c = _bar_columns(series)
         if source.kind == "ohlcv":
             volume = series.volume.tolist()
             timeframe = series.timeframe or ""
@@ -142,6 +128,16 @@ def event_maker(source: FeedSource) -> Maker:
     return lambda row: Quote(
         venue, symbol, times[row], bid[row], bid_qty[row], ask[row], ask_qty[row]
     )
+
+
+def _bar_columns(
+    series: OhlcvSeries,
+) -> tuple[int, list[int], list[float], list[float], list[float], list[float]]:
+    """Return a bar series' step (ns), opening times (ns) and open, high, low, close lists."""
+    opens_ns = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
+    step = (series.step_ms or 0) * NANOS_PER_MILLI
+    o, h, low, c = (col.tolist() for col in (series.open, series.high, series.low, series.close))
+    return step, opens_ns, o, h, low, c
 
 
 class MergedFeed:

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.property.order_lifecycle import ALLOWED, TERMINAL
 
 from xmargin.core.errors import IllegalTransitionError
 from xmargin.model.instruments import parse_symbol
-from xmargin.model.orders import TRANSITIONS, Order, OrderSide, OrderStatus
+from xmargin.model.orders import Order, OrderSide, OrderStatus
 from xmargin.portfolio.ledger import Ledger, PostingKind
 
 PERP = parse_symbol("BTC/USDT:USDT")
@@ -62,18 +63,29 @@ def test_ledger_balances_are_exactly_opening_plus_postings(ops):
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(list(OrderStatus)), max_size=12))
-def test_order_status_only_follows_the_transition_table(targets):
+def test_order_status_only_follows_the_documented_lifecycle(targets):
     order = Order("O-1", "BTC/USDT:USDT", OrderSide.BUY, Decimal(1))
     for target in targets:
         before = order.status
         try:
             order.transition(target)
         except IllegalTransitionError:
-            assert target not in TRANSITIONS[before]
+            assert target.value not in ALLOWED[before.value]
             assert order.status is before
         else:
-            assert target in TRANSITIONS[before]
+            assert target.value in ALLOWED[before.value]
             assert order.status is target
+
+
+def test_closed_statuses_are_exactly_the_terminal_ones():
+    assert {s.value for s in OrderStatus if s.is_closed} == TERMINAL
+    assert {s.value for s in OrderStatus if s.is_open} == {
+        "accepted",
+        "triggered",
+        "partially_filled",
+        "pending_update",
+        "pending_cancel",
+    }
 
 
 @settings(max_examples=200, deadline=None)

@@ -107,7 +107,7 @@ def test_resume_while_active_is_an_error():
 
 
 def _resume_active(ctx: Any) -> None:
-    with pytest.raises(IllegalTransitionError):
+    with pytest.raises(IllegalTransitionError, match="trading is already active"):
         ctx._kernel.risk.resume("nothing to resume")
 
 

@@ -3,7 +3,8 @@
 Looked up in order: ``$XMARGIN_DATA_DIR``; the first ``shared/data`` found walking up from
 each start path, the current directory and this checkout; and, for a clone of a local
 checkout (``git clone /work/main /tmp/x``), the ``shared/data`` beside the checkout it was
-cloned from.
+cloned from. No folder above ``CEILING`` is searched when it is set (as git's ceiling
+directories), so a search can be confined to a known tree.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[3]
+CEILING: Path | None = None
 
 
 def find_pack(*starts: Path) -> Path | None:
@@ -26,6 +28,8 @@ def _above(*starts: Path) -> Path | None:
     for start in starts:
         resolved = start.resolve()
         for parent in (resolved, *resolved.parents):
+            if CEILING is not None and not parent.is_relative_to(CEILING):
+                break
             candidate = parent / "shared" / "data"
             if candidate.is_dir():
                 return candidate

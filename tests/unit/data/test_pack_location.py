@@ -10,8 +10,10 @@ from xmargin.data.pack import find_pack
 
 @pytest.fixture
 def nowhere(tmp_path, monkeypatch):
-    """No environment variable, and neither the working directory nor the checkout has a pack."""
+    """No environment variable, neither the working directory nor the checkout has a pack, and
+    nothing above the temporary folder is searched, whatever lies there on this machine."""
     monkeypatch.delenv("XMARGIN_DATA_DIR", raising=False)
+    monkeypatch.setattr(pack, "CEILING", tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(pack, "CHECKOUT", tmp_path / "work" / "clone")
     (tmp_path / "work" / "clone").mkdir(parents=True)
@@ -28,6 +30,15 @@ def test_the_first_shared_data_above_a_start_path(nowhere):
     (nowhere / "a" / "shared" / "data").mkdir(parents=True)
     (nowhere / "a" / "b").mkdir()
     assert find_pack(nowhere / "a" / "b") == nowhere / "a" / "shared" / "data"
+
+
+def test_no_folder_above_the_ceiling_is_searched(nowhere, monkeypatch):
+    (nowhere / "outer" / "shared" / "data").mkdir(parents=True)
+    inner = nowhere / "outer" / "inner"
+    inner.mkdir()
+    assert find_pack(inner) == nowhere / "outer" / "shared" / "data"
+    monkeypatch.setattr(pack, "CEILING", inner)
+    assert find_pack(inner) is None
 
 
 def test_nothing_found_is_none(nowhere):

@@ -205,7 +205,7 @@ def test_partial_repay_clears_interest_first_then_accrues_on_the_rest_spec_b2_va
 
 
 def test_repaying_more_than_held_is_refused() -> None:
-    with pytest.raises(TerminalVenueError):
+    with pytest.raises(TerminalVenueError, match="cannot repay 1011 USDC: only 1010 held"):
         repay(b2_borrowed(), "USDC", D(1011))
 
 

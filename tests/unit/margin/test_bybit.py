@@ -241,5 +241,6 @@ def test_from_params_rejects_an_unknown_key() -> None:
     ],
 )
 def test_from_params_rejects_a_bad_value(params: dict[str, object]) -> None:
-    with pytest.raises(ConfigError):
+    [(key, _)] = params.items()
+    with pytest.raises(ConfigError, match=rf"^params\.{key}\b.*: must be"):
         bybit_from_params(ParamReader(params))

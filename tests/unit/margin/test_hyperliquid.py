@@ -354,5 +354,6 @@ def test_from_params_rejects_an_unknown_key() -> None:
     [{"leverage": -1}, {"backstop_ratio": "1.5"}, {"premium_weighting": "median"}],
 )
 def test_from_params_rejects_a_bad_value(params: dict[str, object]) -> None:
-    with pytest.raises(ConfigError):
+    [(key, _)] = params.items()
+    with pytest.raises(ConfigError, match=rf"^params\.{key}: must be"):
         hyperliquid_from_params(ParamReader(params))

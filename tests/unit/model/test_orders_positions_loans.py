@@ -114,5 +114,5 @@ def test_loan_accrues_simple_interest_and_repays_interest_first():
 def test_loan_status_machine():
     loan = Loan("USDT", D(1))
     loan.transition(LoanStatus.FAILED)
-    with pytest.raises(IllegalTransitionError):
+    with pytest.raises(IllegalTransitionError, match="loan USDT: failed -> confirmed"):
         loan.transition(LoanStatus.CONFIRMED)

@@ -66,7 +66,7 @@ def test_transfer_between_sub_accounts_conserves_the_total():
     ledger.transfer(1, "main", "sub", "USDT", D(2500))
     assert ledger.book("sub").balance("USDT") == D(2500)
     assert ledger.total("USDT") == D(10000)
-    with pytest.raises(InvariantError):
+    with pytest.raises(InvariantError, match="transfer of 0 USDT is not positive"):
         ledger.transfer(1, "main", "sub", "USDT", D(0))
 
 
@@ -102,5 +102,5 @@ def test_account_view_reads_the_book_through_the_margin_model():
 
 
 def test_negative_deposit_is_a_bug():
-    with pytest.raises(InvariantError):
+    with pytest.raises(InvariantError, match="deposit of -1 USDT into main is negative"):
         Ledger().deposit(0, "main", "USDT", D(-1))

@@ -280,7 +280,7 @@ def test_a_strict_shock_on_an_asset_the_account_lacks_is_an_error():
 
 
 def test_shocks_reject_impossible_values():
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="a change must be above -100%"):
         change("BTC", "-1")
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="a price must be positive, got 0"):
         price("BTC", "0")

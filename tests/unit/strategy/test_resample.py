@@ -20,7 +20,7 @@ def five(i, o, h, low, c, v=1.0):
 def test_timeframes_parse_to_nanoseconds():
     assert timeframe_ns("15m") == 15 * 60 * 10**9
     assert timeframe_ns("4h") == 4 * 3600 * 10**9
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a timeframe: '15x'"):
         timeframe_ns("15x")
 
 
@@ -64,5 +64,5 @@ def test_smaller_timeframes_come_first_and_larger_inputs_are_refused():
         out += resampler.update(five(i, 1, 1, 1, 1))
     assert [b.timeframe for b in out][-2:] == ["15m", "1h"]
     hourly = Bar("v", "X", "1h", T0, T0 + 12 * MIN5, 1, 1, 1, 1, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot build 15m bars from 1h bars"):
         BarResampler("15m").update(hourly)

@@ -6,7 +6,8 @@ Every test runs with ``XDG_DATA_HOME`` pointing into its own temporary directory
 ``db_url`` is parametrised over SQLite and a real PostgreSQL server: a throwaway cluster
 started once per session (see ``xmargin.testing.postgres``) with a fresh database per test.
 Without PostgreSQL binaries the PostgreSQL cases skip locally and FAIL under ``CI=true``:
-CI must never pass by silently testing only SQLite.
+CI must never pass by silently testing only SQLite. Tests marked ``needs_pack`` (or using the
+``pack`` fixture) skip without the market-data pack locally and fail under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.pack import DATA_PACK, MISSING
+from tests.pack import DATA_PACK, MISSING, PRESENT
 
 from xmargin.testing.postgres import INSTALL_HINT, ThrowawayPostgres, find_binaries
 from xmargin.testing.system import require
 
 _databases = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_pack: the test reads the market-data pack")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("needs_pack") is not None:
+        require(PRESENT, MISSING)
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +61,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def pack() -> Path:
-    """Return the market-data pack's directory, skipping the test when it is absent."""
-    if not (DATA_PACK / "README.md").is_file():
-        pytest.skip(MISSING)
+    """Return the market-data pack's directory; without it skip, or fail under ``CI=true``."""
+    require(PRESENT, MISSING)
     return DATA_PACK

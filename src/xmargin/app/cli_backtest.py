@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -24,7 +24,9 @@ from xmargin.backtest.results import BacktestResult
 from xmargin.backtest.runner import run_backtest
 from xmargin.backtest.sources import data_root
 from xmargin.engine.config import RunConfig, load_run_config
-from xmargin.storage import RunHeader, RunWriter, open_database
+
+if TYPE_CHECKING:
+    from xmargin.storage import RunWriter
 
 
 @click.command("backtest")
@@ -91,6 +93,9 @@ def begin_stored_run(
     config: RunConfig, data_dir: Path | None, db_url: str | None, err: Console, quiet: bool
 ) -> RunWriter:
     """Open (and migrate) the database and write the run's header, before the run starts."""
+    # Only stored runs pay for SQLAlchemy and Alembic.
+    from xmargin.storage import RunHeader, RunWriter, open_database  # noqa: PLC0415
+
     db = open_database(resolve_database_url(db_url))
     if db.upgraded_from is not None and not quiet:
         err.print(f"[yellow]note:[/] upgraded {db.display_url} from schema {db.upgraded_from}")

@@ -23,10 +23,18 @@ from xmargin.backtest.provenance import data_manifest
 from xmargin.backtest.results import BacktestResult
 from xmargin.backtest.runner import run_backtest
 from xmargin.backtest.sources import data_root
+from xmargin.core.output_file import (
+    check_output_dir,
+    check_output_file,
+    make_output_dir,
+    write_text,
+)
 from xmargin.engine.config import RunConfig, load_run_config
 
 if TYPE_CHECKING:
     from xmargin.storage import RunWriter
+
+OUTPUT_FILES = ("summary.json", "events.jsonl", "equity.csv", "margin_ratio.csv")
 
 
 @click.command("backtest")
@@ -63,6 +71,10 @@ def backtest_command(
 ) -> None:
     """Backtest CONFIG_FILE under its venues' cross-margin rules and store the run."""
     config = load_run_config(config_file)
+    if events_out:
+        check_output_file(events_out)
+    if out_dir:
+        check_output_dir(out_dir, OUTPUT_FILES)
     err = Console(stderr=True)
     root = Path(data_dir) if data_dir else None
     writer = None if no_db else begin_stored_run(config, root, db_url, err, quiet=as_json)
@@ -136,8 +148,8 @@ def _run(
 
 def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) -> None:
     """Write summary.json, events.jsonl, equity.csv and margin_ratio.csv into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    make_output_dir(out)
+    write_text(out / "summary.json", json.dumps(summary, indent=2))
     result.recorder.write_event_log(out / "events.jsonl")
     lines = ["ts_ms,equity,gross_notional"]
     lines += [
@@ -149,11 +161,11 @@ def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) ->
             strict=True,
         )
     ]
-    (out / "equity.csv").write_text("\n".join(lines) + "\n")
+    write_text(out / "equity.csv", "\n".join(lines) + "\n")
     margin = ["ts_ms,account,margin_ratio"]
     for account, samples in result.margin_curves.items():
         margin += [f"{ts},{account},{'' if ratio is None else ratio}" for ts, ratio in samples]
-    (out / "margin_ratio.csv").write_text("\n".join(margin) + "\n")
+    write_text(out / "margin_ratio.csv", "\n".join(margin) + "\n")
 
 
 def _fmt(value: Any, places: int = 2) -> str:

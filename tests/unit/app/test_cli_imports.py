@@ -8,36 +8,13 @@ import sys
 from pathlib import Path
 
 import click
+from tests.tiny_run import write_tiny_run
 
 from xmargin.app.cli import LAZY_COMMANDS, cli
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = ROOT / "examples" / "accounts" / "binance_usdm_two_positions.toml"
 HEAVY = {"ccxt", "sqlalchemy", "alembic", "sklearn", "pyarrow", "numba", "matplotlib"}
-
-RUN_CONFIG = """seed = 1
-
-[[venues]]
-id = "binance"
-model = "binance_usdm_cross"
-
-[[venues.accounts]]
-id = "main"
-balances = { USDT = "10000" }
-
-[[data]]
-venue = "binance"
-symbol = "BTC/USDT:USDT"
-kind = "ohlcv"
-timeframe = "5m"
-path = "bars.csv"
-
-[[strategies]]
-id = "sma"
-strategy = "sma_cross"
-account = "binance.main"
-params = { instrument = "BTC/USDT:USDT", fast = 5, slow = 20, quantity = "0.1" }
-"""
 
 PROBE = """
 import json, sys
@@ -82,12 +59,7 @@ def test_margin_imports_no_heavy_library_nor_numpy():
 
 
 def test_backtest_without_the_database_imports_neither_ccxt_nor_sqlalchemy(tmp_path):
-    rows = ["ts_ms,open,high,low,close,volume"]
-    for i in range(300):
-        price = 100 + i % 50
-        rows.append(f"{1_735_689_600_000 + i * 300_000},{price},{price + 1},{price - 1},{price},10")
-    (tmp_path / "bars.csv").write_text("\n".join(rows) + "\n")
-    (tmp_path / "run.toml").write_text(RUN_CONFIG)
+    write_tiny_run(tmp_path)
     code, modules = imported_by(
         "backtest", "run.toml", "--no-db", "--json", "--data-dir", ".", cwd=tmp_path
     )

@@ -11,6 +11,8 @@ setup:
 		|| $(PYTHON) -m pip install --quiet --user uv \
 		|| $(PYTHON) -m pip install --quiet --break-system-packages uv
 	@$(UV) sync --frozen --quiet --compile-bytecode
+	@# The editable install's own modules too: without .pyc every start recompiles src/.
+	@$(RUN) python -m compileall -q src
 
 demo: setup
 	$(RUN) xmargin backtest examples/buy_and_hold_btc.toml --data-fallback

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xmargin.core.errors import ConfigError, DataError
+from xmargin.core.errors import NESTED_TOO_DEEPLY, ConfigError, DataError
 from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.registry import build_model
 from xmargin.margin.snapshot import AccountSnapshot, LoanSnapshot, OrderSnapshot, PositionSnapshot
@@ -59,6 +59,8 @@ def read_document(path: Path) -> dict[str, Any]:
         raise ConfigError(f"malformed JSON: {exc}", where=str(path)) from None
     except NumberError as exc:
         raise ConfigError(str(exc), where=str(path)) from None
+    except RecursionError:
+        raise ConfigError(NESTED_TOO_DEEPLY, where=str(path)) from None
     if not isinstance(document, dict):
         raise ConfigError("must hold a table/object at the top level", where=str(path))
     return document

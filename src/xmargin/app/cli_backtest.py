@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -23,8 +23,18 @@ from xmargin.backtest.provenance import data_manifest
 from xmargin.backtest.results import BacktestResult
 from xmargin.backtest.runner import run_backtest
 from xmargin.backtest.sources import data_root
+from xmargin.core.output_file import (
+    check_output_dir,
+    check_output_file,
+    make_output_dir,
+    write_text,
+)
 from xmargin.engine.config import RunConfig, load_run_config
-from xmargin.storage import RunHeader, RunWriter, open_database
+
+if TYPE_CHECKING:
+    from xmargin.storage import RunWriter
+
+OUTPUT_FILES = ("summary.json", "events.jsonl", "equity.csv", "margin_ratio.csv")
 
 
 @click.command("backtest")
@@ -61,6 +71,10 @@ def backtest_command(
 ) -> None:
     """Backtest CONFIG_FILE under its venues' cross-margin rules and store the run."""
     config = load_run_config(config_file)
+    if events_out:
+        check_output_file(events_out)
+    if out_dir:
+        check_output_dir(out_dir, OUTPUT_FILES)
     err = Console(stderr=True)
     root = Path(data_dir) if data_dir else None
     writer = None if no_db else begin_stored_run(config, root, db_url, err, quiet=as_json)
@@ -91,6 +105,9 @@ def begin_stored_run(
     config: RunConfig, data_dir: Path | None, db_url: str | None, err: Console, quiet: bool
 ) -> RunWriter:
     """Open (and migrate) the database and write the run's header, before the run starts."""
+    # Only stored runs pay for SQLAlchemy and Alembic.
+    from xmargin.storage import RunHeader, RunWriter, open_database  # noqa: PLC0415
+
     db = open_database(resolve_database_url(db_url))
     if db.upgraded_from is not None and not quiet:
         err.print(f"[yellow]note:[/] upgraded {db.display_url} from schema {db.upgraded_from}")
@@ -131,8 +148,8 @@ def _run(
 
 def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) -> None:
     """Write summary.json, events.jsonl, equity.csv and margin_ratio.csv into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    make_output_dir(out)
+    write_text(out / "summary.json", json.dumps(summary, indent=2))
     result.recorder.write_event_log(out / "events.jsonl")
     lines = ["ts_ms,equity,gross_notional"]
     lines += [
@@ -144,11 +161,11 @@ def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) ->
             strict=True,
         )
     ]
-    (out / "equity.csv").write_text("\n".join(lines) + "\n")
+    write_text(out / "equity.csv", "\n".join(lines) + "\n")
     margin = ["ts_ms,account,margin_ratio"]
     for account, samples in result.margin_curves.items():
         margin += [f"{ts},{account},{'' if ratio is None else ratio}" for ts, ratio in samples]
-    (out / "margin_ratio.csv").write_text("\n".join(margin) + "\n")
+    write_text(out / "margin_ratio.csv", "\n".join(margin) + "\n")
 
 
 def _fmt(value: Any, places: int = 2) -> str:

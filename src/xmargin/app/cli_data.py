@@ -63,9 +63,10 @@ def import_command(
     catalog_dir: Path | None,
 ) -> None:
     """Validate CSV files of the data pack (or alike) and merge them into the catalog."""
+    catalog = Catalog(catalog_dir)
+    catalog.check_writable()
     options = {"venue": venue, "symbol": symbol, "kind": kind, "timeframe": timeframe}
     loaded = [(path, item) for path in paths for item in load_file(path, **options, repair=repair)]
-    catalog = Catalog(catalog_dir)
     console = _console()
     table = Table(title=f"imported into {catalog.root}")
     table.add_column("file", overflow="fold")
@@ -150,6 +151,7 @@ def download_command(
     """Download from an exchange through ccxt, resuming where the catalog stops."""
     specs = parse_kinds(kinds)
     catalog = Catalog(catalog_dir)
+    catalog.check_writable()
     until_ms = _ms(until) if until else ns_to_ms(WallClock().now_ns())
     exchange = EXCHANGE_FACTORY(exchange_id)
     console = _console()

@@ -22,6 +22,7 @@ from xmargin.app.runs_view import (
 )
 from xmargin.backtest.replay import replay_run
 from xmargin.core.errors import ConfigError
+from xmargin.core.output_file import check_output_dir, make_output_dir, write_text
 from xmargin.research.report import build_report, report_dict, trades_csv
 from xmargin.research.report_html import render_html
 from xmargin.storage import (
@@ -155,14 +156,13 @@ def replay_command(run: str, db_url: str | None, as_json: bool, data_dir: str | 
 )
 def report_command(run: str, db_url: str | None, html_file: str | None, output_format: str) -> None:
     """Report RUN: a terminal summary, and with --html a self-contained page with charts."""
+    path = Path(html_file) if html_file else None
+    if path is not None:
+        check_output_dir(path.parent, (path.name,))
     report = build_report(_open(db_url), run)
-    if html_file:
-        path = Path(html_file)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render_html(report), encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot write the report: {exc.strerror}", where=str(path)) from None
+    if path is not None:
+        make_output_dir(path.parent)
+        write_text(path, render_html(report))
     if output_format == "json":
         _echo_json(report_dict(report))
     elif output_format == "csv":

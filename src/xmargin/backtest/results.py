@@ -20,6 +20,7 @@ import numpy as np
 from xmargin.backtest.equity import Checkpoint, PriceTrack, equity_on_grid, gross_notional_on_grid
 from xmargin.backtest.metrics import Metrics, compute_metrics, metrics_dict
 from xmargin.backtest.round_trips import FillRecord, round_trips
+from xmargin.core.output_file import write_text
 from xmargin.model.events import (
     BALANCE_CHANGES,
     FundingSettled,
@@ -164,9 +165,8 @@ class ResultsRecorder:
         return "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in self.events)
 
     def write_event_log(self, path: Path) -> None:
-        temporary = path.with_suffix(path.suffix + ".partial")
-        temporary.write_text(self.event_log_text(), encoding="utf-8")
-        temporary.replace(path)
+        """Replace ``path`` with the event log whole (``xmargin.core.output_file``)."""
+        write_text(path, self.event_log_text())
 
     def event_log_sha256(self) -> str:
         return hashlib.sha256(self.event_log_text().encode()).hexdigest()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+NESTED_TOO_DEEPLY = "nested too deeply to read (arrays or tables inside one another)"
+"""The message for a document whose nesting exhausts the parser's recursion (RecursionError)."""
+
 
 class XmarginError(Exception):
     """Root of every error raised on purpose by xmargin."""

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from xmargin.core.errors import ConfigError, DataError
+from xmargin.core.output_file import make_output_dir, write_file
 from xmargin.data.series import BAR_KINDS, OhlcvSeries, Series, check_kind, timeframe_ms
 from xmargin.data.validation import validate
 
@@ -77,6 +78,19 @@ class Catalog:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
+
+    def check_writable(self) -> None:
+        """Raise ``ConfigError`` unless series can be stored under the root (call before work)."""
+        existing = next(p for p in (self.root, *self.root.parents) if os.path.lexists(p))
+        where = f"catalog {self.root}"
+        named = "" if existing == self.root else f"{existing} "
+        if not existing.is_dir():
+            raise ConfigError(
+                f"{named}is not a folder; point --catalog or $XMARGIN_CATALOG at a folder",
+                where=where,
+            )
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ConfigError(f"{named}is not writable", where=where)
 
     def path(self, venue: str, symbol: str, kind: str, timeframe: str | None = None) -> Path:
         """Return the file of a series (whether or not it exists)."""
@@ -163,6 +177,8 @@ class Catalog:
         found: list[CatalogEntry] = []
         if not self.root.exists():
             return found
+        if not self.root.is_dir():
+            raise ConfigError("is not a folder", where=f"catalog {self.root}")
         for path in sorted(self.root.rglob("*.parquet")):
             if path.name.startswith("."):
                 continue
@@ -192,10 +208,14 @@ class Catalog:
             )
         table = _read_table(path)
         series_type = check_kind(kind)
+        missing = [name for name in series_type.ARRAYS if name not in table.column_names]
+        if missing:
+            raise DataError(f"missing column(s) {', '.join(missing)}", source=str(path))
         columns = {name: table.column(name).to_numpy() for name in series_type.ARRAYS}
         extra: dict[str, object] = {"source": str(path)}
         if series_type is OhlcvSeries:
-            extra |= {"timeframe": meta["timeframe"], "volume_is_quote": meta["volume_is_quote"]}
+            volume_is_quote = meta.get("volume_is_quote", False)
+            extra |= {"timeframe": meta["timeframe"], "volume_is_quote": volume_is_quote}
         return series_type(**columns, **extra)  # type: ignore[arg-type]
 
 
@@ -217,29 +237,37 @@ def _metadata(path: Path) -> dict[str, Any]:
     try:
         raw = (pq.read_schema(path).metadata or {}).get(_META_KEY)
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"unreadable Parquet file ({exc})", source=str(path)) from None
+        raise DataError(f"unreadable Parquet file ({_one_line(exc)})", source=str(path)) from None
     if raw is None:
         raise DataError("not an xmargin catalog file (no metadata)", source=str(path))
-    meta: dict[str, Any] = json.loads(raw)
+    try:
+        meta = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise DataError("unreadable xmargin metadata (not JSON)", source=str(path)) from None
+    if not isinstance(meta, dict) or not all(
+        isinstance(meta.get(key), str) for key in ("venue", "symbol", "kind")
+    ):
+        raise DataError("xmargin metadata lacks its venue, symbol or kind", source=str(path))
+    if not isinstance(meta.get("timeframe"), str | None) or not isinstance(
+        meta.get("volume_is_quote", False), bool
+    ):
+        raise DataError("xmargin metadata has a bad timeframe or volume unit", source=str(path))
     return meta
+
+
+def _one_line(exc: Exception) -> str:
+    """Arrow's message without its line breaks, so the CLI still prints one line."""
+    return " ".join(str(exc).split())
 
 
 def _read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
     try:
         return pq.read_table(path, columns=columns)
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"unreadable Parquet file ({exc})", source=str(path)) from None
+        raise DataError(f"unreadable Parquet file ({_one_line(exc)})", source=str(path)) from None
 
 
 def _write_atomically(table: pa.Table, path: Path) -> None:
     """Write to a temporary sibling, flush it to disk, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, temporary, compression="zstd")
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    make_output_dir(path.parent)
+    write_file(path, lambda handle: pq.write_table(table, handle, compression="zstd"))

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-import ccxt
 import numpy as np
 
 from xmargin.core.clock import Clock, WallClock, ns_to_ms
@@ -122,6 +121,9 @@ def parse_kinds(kinds: str | Iterable[str | KindSpec]) -> list[KindSpec]:
 
 def make_exchange(exchange_id: str) -> ExchangeLike:
     """Create a rate-limited ccxt exchange by id (``binanceusdm``, ``bybit``, ``okx`` …)."""
+    # ccxt takes a quarter of a second to import: only downloads pay for it.
+    import ccxt  # noqa: PLC0415
+
     if exchange_id not in ccxt.exchanges:
         raise ConfigError(f"unknown ccxt exchange id {exchange_id!r}", where="exchange")
     exchange: ExchangeLike = getattr(ccxt, exchange_id)({"enableRateLimit": True})
@@ -229,6 +231,8 @@ def _download_funding(
 
 def _call(venue: str, symbol: str, spec: KindSpec, fetch: Callable[[], Any]) -> Any:
     """Fetch one page, turning ccxt errors into xmargin's error families."""
+    import ccxt  # noqa: PLC0415
+
     try:
         return fetch()
     except (ccxt.BadSymbol, ccxt.NotSupported) as exc:

@@ -88,17 +88,31 @@ def _num(value: object) -> str:
     return repr(float(value))  # type: ignore[arg-type]
 
 
+LAST_TS_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: later timestamps cannot be shown as dates (nor exist)."""
+
+
 def _time_rules(ts: IntArray, lines: IntArray, *, strict: bool) -> list[Rule]:
     step = np.diff(ts)
     back = np.concatenate(([False], step < 0))
     rules = [
         Rule(
             "ts_ms",
+            (ts < 0) | (ts > LAST_TS_MS),
+            "outside 1970-01-01 … 9999-12-31",
+            "drop",
+            lambda i: (
+                f"{ts[i]} is outside 1970-01-01 … 9999-12-31 UTC "
+                f"(0 to {LAST_TS_MS} ms); is it in milliseconds?"
+            ),
+        ),
+        Rule(
+            "ts_ms",
             back,
             "earlier than the previous row",
             "time",
             lambda i: f"{ts[i]} is earlier than {ts[i - 1]} in row {lines[i - 1]}",
-        )
+        ),
     ]
     if strict:
         same = np.concatenate(([False], step == 0))

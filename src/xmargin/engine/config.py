@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from xmargin.core.errors import ConfigError
+from xmargin.core.errors import NESTED_TOO_DEEPLY, ConfigError
 from xmargin.data.series import timeframe_ms
 from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.params import ParamReader
@@ -102,6 +102,8 @@ def load_run_config(path: str | Path) -> RunConfig:
         raise ConfigError(f"malformed TOML: {exc}", where=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read file: {exc}", where=str(path)) from None
+    except RecursionError:
+        raise ConfigError(NESTED_TOO_DEEPLY, where=str(path)) from None
     return parse_run_config(document, path)
 
 

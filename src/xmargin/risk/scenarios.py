@@ -52,7 +52,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xmargin.core.errors import ConfigError
+from xmargin.core.errors import NESTED_TOO_DEEPLY, ConfigError
 from xmargin.model.numbers import NumberError, parse_decimal, parse_positive
 from xmargin.risk.stress import ALL_ASSETS, FundingSpike, Scenario, Shock, ShockKind, Step
 from xmargin.risk.stress_liquidation import CascadeModel
@@ -190,6 +190,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
         raise ConfigError(f"cannot read scenario file: {exc}", where=source) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"malformed TOML: {exc}", where=source) from None
+    except RecursionError:
+        raise ConfigError(NESTED_TOO_DEEPLY, where=source) from None
     _check_keys(document, SCENARIO_KEYS, source)
     if "shocks" in document and "path" in document:
         raise ConfigError("give either shocks or path, not both", where=f"{source}: path")

@@ -293,7 +293,10 @@ def test_download_with_a_malformed_date_is_a_usage_error(run, tmp_path):
         tmp_path,
     )
     assert code == 2
-    assert "Invalid value for '--since'" in err
+    assert err == (
+        "xmargin data download: invalid value for '--since': '31.12.2024' does not match the"
+        " format '%Y-%m-%d' (try 'xmargin data download --help')\n"
+    )
 
 
 def test_an_interrupted_download_exits_1_and_resumes_on_the_next_run(

@@ -18,7 +18,7 @@ from xmargin.core.errors import ConfigError
 from xmargin.core.ids import IdGenerator
 from xmargin.core.rng import RngStreams
 from xmargin.data.series import OhlcvSeries
-from xmargin.engine.config import RunConfig
+from xmargin.engine.config import INDEX_NOT_SUPPORTED, RunConfig
 from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
 from xmargin.margin.base import MarginReport
@@ -160,7 +160,8 @@ class Backtest:
     def _handler(self, source: FeedSource) -> Callable[[int], None]:
         """Return the function turning one row of ``source`` into an event for the kernel."""
         if source.kind == "index":
-            return lambda _row: None
+            where = f"{source.venue} {source.instrument} index"
+            raise ConfigError(INDEX_NOT_SUPPORTED, where=where)
         kind = STREAM_KINDS[source.kind]
         return event_feeder(source, self.kernel.handler(kind, source.venue, source.instrument))
 

@@ -22,6 +22,7 @@ from xmargin.backtest.metrics import Metrics, compute_metrics, metrics_dict
 from xmargin.backtest.round_trips import FillRecord, round_trips
 from xmargin.model.events import (
     BALANCE_CHANGES,
+    CollateralConverted,
     FundingSettled,
     InterestCharged,
     Liquidated,
@@ -123,6 +124,8 @@ class ResultsRecorder:
             self.fees_paid += _in_quote(event.fee, event.fee_asset, event.instrument, event.price)
             self.realized_pnl += event.realized_pnl
             self.traded_notional += float(event.quantity * event.price)
+        elif isinstance(event, CollateralConverted):
+            self.fees_paid += _in_quote(event.fee, event.fee_asset, event.instrument, event.price)
         elif isinstance(event, FundingSettled):
             self.funding_paid += event.amount
         elif isinstance(event, InterestCharged):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -243,8 +243,20 @@ def run_backtest(
     data_dir: Path | None = None,
     fallback: bool = False,
     notices: Callable[[str], None] | None = None,
+    recorded: Sequence[str | None] = (),
+    origins: Callable[[list[str]], None] | None = None,
 ) -> BacktestResult:
-    """Load the config's data and run it (strategies are validated before any data loads)."""
+    """Load the config's data and run it (strategies are validated before any data loads).
+
+    ``recorded`` and ``origins``: where each data table came from, as ``load_sources``.
+    """
     build_strategies(config)
-    sources = load_sources(config, data_dir=data_dir, fallback=fallback, notices=notices)
+    sources = load_sources(
+        config,
+        data_dir=data_dir,
+        fallback=fallback,
+        notices=notices,
+        recorded=recorded,
+        origins=origins,
+    )
     return Backtest(config, sources).run(progress)

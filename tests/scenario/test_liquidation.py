@@ -316,7 +316,7 @@ def test_binance_margin_long_sells_collateral_until_the_margin_level_clears_the_
     assert D("0.2263") * 22000 / D("3319.028") > D("1.5")
 
 
-def test_binance_margin_short_buys_back_the_borrowed_asset():
+def test_binance_margin_short_buys_back_only_what_lifts_the_margin_level_over_the_stop():
     # borrow 0.5 BTC (post-borrow CML = (10,000 + 15,000 × 0.95) / 15,000 = 1.6167 ≥ 1.5)
     # and sell it at 30,000: TA = 25,000 USDT, ML = 25,000 / (0.5 p) ≤ 1.1 at p = 45,454.5454…
     bars = ohlcv(T0, "1h", [(30000,) * 4] * 3 + [(30500, 47000, 30400, 46000), (46000,) * 4])
@@ -325,11 +325,21 @@ def test_binance_margin_short_buys_back_the_borrowed_asset():
     result = run(margin_config(), [bars_of(bars, SPOT, "bm")], steps)
 
     lp = D("45454.54545455")  # first tick above
+    # spec B.4: stop once ML > 1.5. Buying x BTC at lp costs x·lp·1.02 USDT and repays x·lp:
+    # (25,000 − 1.02·x·lp) / (0.5·lp − x·lp) = 1.5  ⇒  x = (0.75·lp − 25,000) / (0.48·lp)
+    # = 0.41666666…, rounded up to the 0.00001 lot: 0.41667 BTC, not the whole 0.5 owed.
+    exact = (D("0.75") * lp - 25000) / (D("0.48") * lp)
+    assert D("0.41666") < exact < D("0.41667")
+    bought = D("0.41667")
     assert view(result.of("Liquidated"), *LIQUIDATION_FIELDS) == [
-        (4, SPOT, D("-0.5"), lp, D("0.5") * lp * D("0.02"), "buy_back", T0 + 3 * HOUR)
+        (4, SPOT, -bought, lp, bought * lp * D("0.02"), "buy_back", T0 + 3 * HOUR)
     ]
-    assert view(result.of("LoanRepaid"), "hour", "asset", "principal_paid") == [
-        (4, "BTC", D("0.5"))
-    ]
-    assert result.liability(MARGIN_ACCOUNT, "BTC") == 0
-    assert result.balance(MARGIN_ACCOUNT, "USDT") == D(25000) - D("0.5") * lp * D("1.02")
+    assert view(result.of("LoanRepaid"), "hour", "asset", "principal_paid") == [(4, "BTC", bought)]
+    assert result.liability(MARGIN_ACCOUNT, "BTC") == D("0.08333")
+    cash = D(25000) - bought * lp * D("1.02")
+    assert result.balance(MARGIN_ACCOUNT, "USDT") == cash
+    # ML after = 5,681.57… / (0.08333 × lp) = 1.50003…: just above the stop, and it would
+    # not be one lot less
+    assert cash / (D("0.08333") * lp) > D("1.5")
+    less = bought - D("0.00001")
+    assert (D(25000) - less * lp * D("1.02")) / ((D("0.5") - less) * lp) <= D("1.5")

@@ -29,12 +29,14 @@ from tests.scenario.harness import (
 )
 
 SPOT = "BTC/USDT"
+BTC_HOURLY = "0.000008333333333333333333333333333"
 ACCOUNT = "bm.main"
 SPOT_BARS = bars_of(ohlcv(T0, "1h", [(30000,) * 4] * 5), SPOT, "bm")
 
 
 def margin_run(steps, **settings):
-    settings.setdefault("interest_rates", {"USDT": "0.00001"})
+    # BTC at the model's packaged default (0.02 %/day / 24): every lendable asset needs a rate
+    settings.setdefault("interest_rates", {"USDT": "0.00001", "BTC": BTC_HOURLY})
     document = config(
         venue(
             "binance_cross_margin",
@@ -82,7 +84,7 @@ def test_loan_pays_the_first_hour_when_confirmed_then_every_full_hour_interest_f
 def test_interest_defaults_to_the_models_daily_rate_over_24():
     steps = [(0, Borrow("USDT", "20000"))]
 
-    result = margin_run(steps, interest_rates={})
+    result = margin_run(steps, interest_rates={"BTC": BTC_HOURLY})
 
     # packaged USDT rate 0.02 % a day: 20,000 × 0.0002 / 24 an hour, first hour at 01:00
     hourly = D(20000) * D("0.0002") / 24
@@ -93,6 +95,19 @@ def test_interest_defaults_to_the_models_daily_rate_over_24():
         (4, hourly),
         (5, hourly),
     ]
+
+
+def test_the_venues_default_rate_covers_assets_without_their_own():
+    steps = [(0, Borrow("BTC", "0.1"))]
+
+    result = margin_run(steps, interest_rates={"USDT": "0.00001"}, default_interest_rate="0.0001")
+
+    # 0.1 BTC × 0.0001 an hour = 0.00001 BTC: first hour at 01:00, then 02:00 … 05:00
+    assert view(result.of("LoanBorrowed"), "hour", "first_hour_interest") == [(1, D("0.00001"))]
+    assert view(result.of("InterestCharged"), "hour", "hourly_rate", "amount") == [
+        (hour, D("0.0001"), D("0.00001")) for hour in (2, 3, 4, 5)
+    ]
+    assert result.liability(ACCOUNT, "BTC") == D("0.10005")
 
 
 def test_repaying_more_than_owed_repays_exactly_the_liability():
@@ -116,6 +131,7 @@ def test_spot_margin_buy_pays_its_fee_in_the_asset_received():
             venue_id="bm",
             balances={"USDT": "10000"},
             taker="0.001",
+            interest_rates={"BTC": BTC_HOURLY},
         )
     )
 

@@ -8,6 +8,7 @@ run's row is written ``incomplete`` first and marked ``complete`` only after all
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +20,10 @@ from rich.table import Table
 
 from xmargin.app.database_url import DB_HELP, resolve_database_url
 from xmargin.app.provenance import code_version
-from xmargin.backtest.provenance import data_manifest
+from xmargin.backtest.provenance import data_manifest, synthetic_tables
 from xmargin.backtest.results import BacktestResult
 from xmargin.backtest.runner import run_backtest
-from xmargin.backtest.sources import data_root
+from xmargin.backtest.sources import SYNTHETIC, data_root
 from xmargin.core.output_file import (
     check_output_dir,
     check_output_file,
@@ -78,8 +79,18 @@ def backtest_command(
     err = Console(stderr=True)
     root = Path(data_dir) if data_dir else None
     writer = None if no_db else begin_stored_run(config, root, db_url, err, quiet=as_json)
+    synthetic: list[str] = []
+
+    def loaded(origins: list[str]) -> None:
+        if SYNTHETIC not in origins and writer is None:
+            return
+        manifest = data_manifest(config, root, origins)
+        synthetic[:] = synthetic_tables(manifest)
+        if writer is not None:
+            writer.record_data_manifest(manifest)
+
     try:
-        result = _run(config, root, data_fallback, err, as_json)
+        result = _run(config, root, data_fallback, err, as_json, loaded)
     except BaseException as exc:
         if writer is not None:
             writer.fail(f"{type(exc).__name__}: {exc}")
@@ -89,6 +100,8 @@ def backtest_command(
         writer.complete(result)
     summary = result.summary()
     summary["run_id"] = None if writer is None else writer.run_id
+    if synthetic:
+        summary["synthetic_data"] = synthetic
     if events_out:
         result.recorder.write_event_log(Path(events_out))
     if out_dir:
@@ -97,6 +110,11 @@ def backtest_command(
         click.echo(json.dumps(summary, indent=2))
     else:
         print_summary(Console(), config.name or config.path.name, result, summary)
+        if synthetic:
+            err.print(
+                "[bold yellow]warning:[/] not real data: the synthetic market stood in for "
+                + "; ".join(synthetic)
+            )
         if writer is not None:
             err.print(f"stored as run [bold]{writer.run_id}[/] in {writer.db.display_url}")
 
@@ -125,7 +143,12 @@ def begin_stored_run(
 
 
 def _run(
-    config: RunConfig, data_dir: Path | None, fallback: bool, err: Console, as_json: bool
+    config: RunConfig,
+    data_dir: Path | None,
+    fallback: bool,
+    err: Console,
+    as_json: bool,
+    origins: Callable[[list[str]], None],
 ) -> BacktestResult:
     with Progress(
         TextColumn("[bold]backtest[/] {task.description}"),
@@ -143,6 +166,7 @@ def _run(
             data_dir=data_dir,
             fallback=fallback,
             notices=lambda message: err.print(f"[yellow]note:[/] {message}"),
+            origins=origins,
         )
 
 

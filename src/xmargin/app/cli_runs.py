@@ -117,6 +117,12 @@ def compare_command(runs: tuple[str, ...], db_url: str | None, as_json: bool) ->
 def replay_command(run: str, db_url: str | None, as_json: bool, data_dir: str | None) -> None:
     """Re-run RUN from its stored config and seed; exit 1 unless the event log is identical."""
     outcome = replay_run(_open(db_url), run, data_dir=Path(data_dir) if data_dir else None)
+    if outcome.synthetic_data and not as_json:
+        click.echo(
+            f"note: run {outcome.run_id} used synthetic data, not real market data, for "
+            + "; ".join(outcome.synthetic_data)
+            + " (the synthetic market of xmargin/data/synthetic.py, replayed as recorded)"
+        )
     if as_json:
         _echo_json({"matched": outcome.matched, **vars(outcome)})
     elif outcome.matched:

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from xmargin.backtest.provenance import synthetic_tables
 from xmargin.research.report import RunReport
 from xmargin.storage import StoredRun
 
@@ -67,6 +68,7 @@ def run_dict(run: StoredRun) -> dict[str, Any]:
         "liquidations": len(summary.get("liquidations", [])) if summary else None,
         "events": run.event_count,
         "event_log_sha256": run.event_log_sha256,
+        "synthetic_data": synthetic_tables(run.data_manifest),
     }
 
 
@@ -119,6 +121,11 @@ def show_table(run: StoredRun, counts: dict[str, int]) -> Table:
     if run.error:
         table.add_row("error", f"[red]{run.error}[/]")
     table.add_row("data", f"{info['data_start']} → {info['data_end']}")
+    if info["synthetic_data"]:
+        table.add_row(
+            "synthetic data",
+            "[bold yellow]not real market data:[/] " + "; ".join(info["synthetic_data"]),
+        )
     table.add_row("start / final equity", f"{money(run.start_equity)} / {money(run.final_equity)}")
     table.add_row("total return", pct(run.total_return))
     metrics = run.summary.get("metrics", {}) if run.summary else {}

@@ -2,7 +2,9 @@
 
 Determinism (same data + config + seed ⇒ the same event log) makes a stored run
 reproducible; a replay that differs names the first event that differs and any data file
-whose SHA-256 no longer matches the one recorded with the run.
+whose SHA-256 no longer matches the one recorded with the run. A run whose provenance says
+a table came from the synthetic market (``--data-fallback``) replays on that same synthetic
+market, and the outcome names those tables: such a run is not on real data.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from xmargin.backtest.provenance import changed_data
+from xmargin.backtest.provenance import changed_data, recorded_origins, synthetic_tables
 from xmargin.backtest.runner import run_backtest
 from xmargin.core.errors import ConfigError
 from xmargin.engine.config import parse_run_config
@@ -35,6 +37,7 @@ class ReplayOutcome:
     replayed_line: str | None = None
     changed_data: list[str] = field(default_factory=list)
     stored_code_version: str = ""
+    synthetic_data: list[str] = field(default_factory=list)
 
     @property
     def matched(self) -> bool:
@@ -57,7 +60,7 @@ def replay_run(
         raise ConfigError(f"the stored config is not valid TOML: {exc}", where=run.run_id) from None
     config = dataclasses.replace(parse_run_config(document, Path(run.config_path)), seed=run.seed)
     root = data_dir or (Path(run.data_dir) if run.data_dir else None)
-    result = run_backtest(config, data_dir=root)
+    result = run_backtest(config, data_dir=root, recorded=recorded_origins(run.data_manifest))
     replayed = result.recorder.event_log_text().splitlines()
     stored = list(EventStore(db).lines(run.run_id))
     outcome = ReplayOutcome(
@@ -68,6 +71,7 @@ def replay_run(
         result.recorder.event_log_sha256(),
         changed_data=changed_data(run.data_manifest),
         stored_code_version=run.code_version,
+        synthetic_data=synthetic_tables(run.data_manifest),
     )
     if outcome.matched:
         return outcome

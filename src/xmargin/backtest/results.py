@@ -23,6 +23,7 @@ from xmargin.backtest.round_trips import FillRecord, round_trips
 from xmargin.core.output_file import write_text
 from xmargin.model.events import (
     BALANCE_CHANGES,
+    CollateralConverted,
     FundingSettled,
     InterestCharged,
     Liquidated,
@@ -124,6 +125,8 @@ class ResultsRecorder:
             self.fees_paid += _in_quote(event.fee, event.fee_asset, event.instrument, event.price)
             self.realized_pnl += event.realized_pnl
             self.traded_notional += float(event.quantity * event.price)
+        elif isinstance(event, CollateralConverted):
+            self.fees_paid += _in_quote(event.fee, event.fee_asset, event.instrument, event.price)
         elif isinstance(event, FundingSettled):
             self.funding_paid += event.amount
         elif isinstance(event, InterestCharged):

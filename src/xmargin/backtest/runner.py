@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from xmargin.core.errors import ConfigError
 from xmargin.core.ids import IdGenerator
 from xmargin.core.rng import RngStreams
 from xmargin.data.series import OhlcvSeries
-from xmargin.engine.config import RunConfig
+from xmargin.engine.config import INDEX_NOT_SUPPORTED, RunConfig
 from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
 from xmargin.margin.base import MarginReport
@@ -160,7 +160,8 @@ class Backtest:
     def _handler(self, source: FeedSource) -> Callable[[int], None]:
         """Return the function turning one row of ``source`` into an event for the kernel."""
         if source.kind == "index":
-            return lambda _row: None
+            where = f"{source.venue} {source.instrument} index"
+            raise ConfigError(INDEX_NOT_SUPPORTED, where=where)
         kind = STREAM_KINDS[source.kind]
         return event_feeder(source, self.kernel.handler(kind, source.venue, source.instrument))
 
@@ -242,8 +243,20 @@ def run_backtest(
     data_dir: Path | None = None,
     fallback: bool = False,
     notices: Callable[[str], None] | None = None,
+    recorded: Sequence[str | None] = (),
+    origins: Callable[[list[str]], None] | None = None,
 ) -> BacktestResult:
-    """Load the config's data and run it (strategies are validated before any data loads)."""
+    """Load the config's data and run it (strategies are validated before any data loads).
+
+    ``recorded`` and ``origins``: where each data table came from, as ``load_sources``.
+    """
     build_strategies(config)
-    sources = load_sources(config, data_dir=data_dir, fallback=fallback, notices=notices)
+    sources = load_sources(
+        config,
+        data_dir=data_dir,
+        fallback=fallback,
+        notices=notices,
+        recorded=recorded,
+        origins=origins,
+    )
     return Backtest(config, sources).run(progress)

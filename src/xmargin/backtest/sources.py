@@ -4,12 +4,13 @@ File paths are relative to the data directory: ``--data-dir``, else ``run.data_d
 the data pack (``xmargin.data.pack``: ``$XMARGIN_DATA_DIR``, else ``shared/data`` above
 the config).
 With ``fallback``, a missing file is downloaded through ccxt into the catalog, and failing
-that replaced by the documented synthetic market (each step is announced).
+that replaced by the documented synthetic market (each step is announced, and where each
+table came from is reported so that the run's provenance records it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from xmargin.backtest.feed import FeedSource
@@ -40,29 +41,49 @@ def data_root(config: RunConfig, explicit: Path | None = None) -> Path | None:
     return find_pack(config.path.parent)
 
 
+FILE, CATALOG, DOWNLOAD, SYNTHETIC = "file", "catalog", "download", "synthetic"
+
+
 def load_sources(
     config: RunConfig,
     *,
     data_dir: Path | None = None,
     fallback: bool = False,
     notices: Notice | None = None,
+    recorded: Sequence[str | None] = (),
+    origins: Callable[[list[str]], None] | None = None,
 ) -> list[FeedSource]:
-    """Load every data table of the config into a feed source."""
+    """Load every data table of the config into a feed source.
+
+    ``recorded``: per table, where a stored run got it (its provenance, for a replay):
+    ``"synthetic"`` regenerates the synthetic market and ``"download"`` reads the catalog
+    the download filled, instead of the file. ``origins`` hears, once every table is
+    loaded, where each came from (``file``, ``catalog``, ``download`` or ``synthetic``).
+    """
     root = data_root(config, data_dir)
     say = notices or (lambda _message: None)
-    sources = []
-    for item in config.data:
-        series = _load(item, config, root, fallback, say)
+    sources, found = [], []
+    for i, item in enumerate(config.data):
+        earlier = recorded[i] if i < len(recorded) else None
+        if earlier == SYNTHETIC:
+            series, origin = _synthetic(item, config), SYNTHETIC
+        elif earlier == DOWNLOAD:
+            series, origin = _downloaded(item, config), DOWNLOAD
+        else:
+            series, origin = _load(item, config, root, fallback, say)
         sources.append(FeedSource(item.kind, item.venue, item.symbol, series, item.timeframe))
+        found.append(origin)
+    if origins is not None:
+        origins(found)
     return sources
 
 
 def _load(
     item: DataConfig, config: RunConfig, root: Path | None, fallback: bool, say: Notice
-) -> Series:
+) -> tuple[Series, str]:
     if item.path is None:
         catalog = Catalog(config.catalog) if config.catalog else Catalog()
-        return catalog.load(item.venue, item.symbol, item.kind, item.timeframe)
+        return catalog.load(item.venue, item.symbol, item.kind, item.timeframe), CATALOG
     path = item.path if item.path.is_absolute() or root is None else root / item.path
     if path.exists():
         loaded = load_file(
@@ -73,24 +94,23 @@ def _load(
             timeframe=item.timeframe,
             repair=item.repair,
         )
-        return loaded[0].series
+        return loaded[0].series, FILE
     if not fallback:
         raise ConfigError(f"data file not found: {path}", where=f"{item.where}.path")
     say(f"{path} is missing; trying to download {item.symbol} {item.kind} through ccxt")
     try:
-        return _download(item, config)
+        return _download(item, config), DOWNLOAD
     except Exception as exc:
         say(
             f"download failed ({type(exc).__name__}: {exc}); using the synthetic market "
-            "documented in xmargin/data/synthetic.py instead"
+            "documented in xmargin/data/synthetic.py instead (not real data: the run's "
+            "provenance records it)"
         )
-    return _synthetic(item, config)
+    return _synthetic(item, config), SYNTHETIC
 
 
 def _download(item: DataConfig, config: RunConfig) -> Series:
-    venue = next(v for v in config.venues if v.id == item.venue)
-    exchange_id = CCXT_IDS.get(venue.accounts[0].model.venue, item.venue)
-    catalog = Catalog(config.catalog) if config.catalog else Catalog()
+    exchange_id, catalog = _exchange_catalog(item, config)
     kind = item.kind if item.kind == "funding" else f"{item.kind}:{item.timeframe}"
     since = config.start_ms or 0
     download(
@@ -102,6 +122,18 @@ def _download(item: DataConfig, config: RunConfig) -> Series:
         until_ms=config.end_ms,
     )
     return catalog.load(exchange_id, item.symbol, item.kind, item.timeframe)
+
+
+def _downloaded(item: DataConfig, config: RunConfig) -> Series:
+    """What an earlier ``--data-fallback`` download put in the catalog."""
+    exchange_id, catalog = _exchange_catalog(item, config)
+    return catalog.load(exchange_id, item.symbol, item.kind, item.timeframe)
+
+
+def _exchange_catalog(item: DataConfig, config: RunConfig) -> tuple[str, Catalog]:
+    venue = next(v for v in config.venues if v.id == item.venue)
+    exchange_id = CCXT_IDS.get(venue.accounts[0].model.venue, item.venue)
+    return exchange_id, Catalog(config.catalog) if config.catalog else Catalog()
 
 
 def _synthetic(item: DataConfig, config: RunConfig) -> Series:

@@ -16,6 +16,7 @@ from typing import Any
 
 from xmargin.core.errors import NESTED_TOO_DEEPLY, ConfigError
 from xmargin.data.series import timeframe_ms
+from xmargin.engine.borrow_rates import check_borrow_rates, lendable_assets
 from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.params import ParamReader
 from xmargin.margin.registry import build_model
@@ -34,6 +35,10 @@ from xmargin.venues.sim.costs import FeeSchedule, Slippage
 from xmargin.venues.sim.latency import Latency
 
 DATA_KINDS = ("ohlcv", "mark", "index", "funding", "trades", "quotes")
+INDEX_NOT_SUPPORTED = (
+    'kind = "index" is not supported: no simulated venue derives its mark from an index '
+    '(docs/decisions/0006-index-data.md); give the mark price as kind = "mark", or remove the table'
+)
 FIRST_HOUR_INTEREST_MODELS = frozenset({"binance_cross_margin"})
 
 
@@ -50,6 +55,7 @@ class VenueConfig:
     id: str
     sim: SimVenueConfig
     accounts: tuple[AccountConfig, ...]
+    default_rate_set: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
         for i, item in enumerate(_list(top, "data"))
     )
     instruments = _instruments(_list(top, "instruments"), data, source, venues)
+    _check_borrow_rates(venues, instruments, source)
     strategies = tuple(
         _strategy(item, f"{source}: strategies[{i}]", accounts)
         for i, item in enumerate(_list(top, "strategies"))
@@ -237,6 +244,7 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
         stop_trigger=TriggerSource(reader.choice("stop_trigger", "last", ("last", "mark"))),
         funding=_funding(ParamReader(reader.table("funding"), f"{where}.funding")),
         interest_rates=reader.decimal_map("interest_rates", minimum=ZERO),
+        default_interest_rate=_optional_rate(reader, "default_interest_rate"),
         borrow_limits=reader.decimal_map("borrow_limits", strictly_positive=True),
         first_hour_interest=reader.boolean(
             "first_hour_interest", model_id in FIRST_HOUR_INTEREST_MODELS
@@ -274,7 +282,31 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
                 )
         accounts.append(AccountConfig(f"{venue_id}.{short_id}", balances, leverage, model))
     _unique([a.id for a in accounts], f"{where}.accounts", "account id")
-    return VenueConfig(venue_id, sim, tuple(accounts))
+    default_set = sim.default_interest_rate is not None or "default_hourly_rate" in params
+    return VenueConfig(venue_id, sim, tuple(accounts), default_set)
+
+
+def _optional_rate(reader: ParamReader, key: str) -> Decimal | None:
+    raw = reader.take(key)
+    if raw is None:
+        return None
+    return ParamReader({key: raw}, reader.where).decimal(key, ZERO, minimum=ZERO)
+
+
+def _check_borrow_rates(
+    venues: tuple[VenueConfig, ...], instruments: dict[tuple[str, str], Instrument], source: str
+) -> None:
+    for i, venue in enumerate(venues):
+        specs = [spec for (v, _), spec in instruments.items() if v == venue.id]
+        for account in venue.accounts:
+            assets = lendable_assets(specs, [account.balances])
+            check_borrow_rates(
+                account.model,
+                venue.sim.interest_rates,
+                venue.default_rate_set,
+                assets,
+                f"{source}: venues[{i}]",
+            )
 
 
 def _slippage(reader: ParamReader) -> Slippage:
@@ -326,8 +358,10 @@ def _data(
     except ValueError as exc:
         raise reader.fail("symbol", str(exc)) from None
     kind = reader.choice("kind", "ohlcv", DATA_KINDS)
+    if kind == "index":
+        raise reader.fail("kind", INDEX_NOT_SUPPORTED)
     timeframe = reader.take("timeframe")
-    if kind in ("ohlcv", "mark", "index") and not isinstance(timeframe, str):
+    if kind in ("ohlcv", "mark") and not isinstance(timeframe, str):
         raise reader.fail("timeframe", f'a {kind} source needs a timeframe such as "5m"')
     path = _path(reader, "path", Path("."))
     repair = reader.boolean("repair", False)

@@ -76,3 +76,28 @@ def sale_value_to_stop(
     if value * (1 - fee_rate) > liabilities or value > total_assets:
         return None
     return value
+
+
+def buy_back_to_stop(
+    total_assets: Decimal,
+    liabilities: Decimal,
+    stop_ml: Decimal,
+    fee_rate: Decimal,
+    price: Decimal,
+) -> Decimal | None:
+    """Return the quantity of a borrowed asset to buy back (and repay) to bring ML to ``stop_ml``.
+
+    Buying ``x`` at ``price`` costs ``x × price × (1 + fee_rate)`` of the valuation asset and
+    repaying it removes ``x × price`` of liabilities, leaving ``TA − x·p·(1 + f)`` over
+    ``L − x·p``; this solves that ratio for ``stop_ml``. Returns 0 when ML already exceeds
+    ``stop_ml`` and None when no buy-back can reach it (it would repay more than is owed).
+    """
+    if liabilities <= 0 or total_assets > stop_ml * liabilities:
+        return Decimal(0)
+    gain_per_value = stop_ml - 1 - fee_rate
+    if gain_per_value <= 0 or price <= 0:
+        return None
+    quantity = (stop_ml * liabilities - total_assets) / (price * gain_per_value)
+    if quantity * price > liabilities:
+        return None
+    return quantity

@@ -217,6 +217,19 @@ class InsuranceFundCovered:
 
 
 @dataclass(frozen=True, slots=True)
+class CollateralConverted:
+    """The venue sold a coin for the account's negative quote balance (FTX, spec A.6)."""
+
+    ts_event: int
+    account: str
+    instrument: str
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_asset: str
+
+
+@dataclass(frozen=True, slots=True)
 class MarginStateChanged:
     ts_event: int
     account: str
@@ -289,6 +302,7 @@ BALANCE_CHANGES = (
     LoanRepaid,
     TransferCompleted,
     InsuranceFundCovered,
+    CollateralConverted,
 )
 """The events after which an account's balances, positions or loans may differ."""
 

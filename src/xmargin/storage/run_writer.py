@@ -160,6 +160,17 @@ class RunWriter:
             )
         return cls(db, run_id, clock, segment_events, venue_of)
 
+    def record_data_manifest(self, manifest: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the header's data manifest once the data is loaded (where each table came
+        from is known only then: a file, a download, or the synthetic market)."""
+        self._check_open()
+        with self.db.write() as connection:
+            connection.execute(
+                update(runs)
+                .where(runs.c.run_id == self.run_id)
+                .values(data_manifest=json.dumps(list(manifest), sort_keys=True))
+            )
+
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         """Write ``records`` (the next events of the run) in segment-sized transactions."""
         self._check_open()

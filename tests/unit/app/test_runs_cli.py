@@ -73,6 +73,7 @@ def test_runs_list_json_has_the_documented_fields(stored, capsys):
         "liquidations": 1,
         "events": 16,
         "event_log_sha256": sample_outcome().summary()["event_log_sha256"],
+        "synthetic_data": [],
     }
 
 

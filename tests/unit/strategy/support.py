@@ -31,6 +31,11 @@ def data_tables(sources: Sequence[FeedSource]) -> list[dict[str, Any]]:
     return tables
 
 
+# The Binance Cross Margin model's packaged hourly rate (0.02 %/day / 24): a lending venue needs
+# a rate for every asset it can lend, so the tests' margin venues give it as their default.
+BINANCE_MARGIN_HOURLY = "0.000008333333333333333333333333333"
+
+
 def venue(
     venue_id: str,
     model: str,

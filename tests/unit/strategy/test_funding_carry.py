@@ -10,6 +10,7 @@ position is held while the rate stays at or above 0.
 from __future__ import annotations
 
 from tests.unit.strategy.support import (
+    BINANCE_MARGIN_HOURLY,
     HOUR,
     T0,
     D,
@@ -54,6 +55,7 @@ def run_carry(
             {"margin": {"USDT": "100000"}},
             taker=spot_fee,
             maker=spot_fee,
+            default_interest_rate=BINANCE_MARGIN_HOURLY,
             **(spot_settings or {}),
         ),
         venue(

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.unit.strategy.support import MINUTE, T0, D, bars, orders, run_strategies, venue
+from tests.unit.strategy.support import (
+    BINANCE_MARGIN_HOURLY,
+    MINUTE,
+    T0,
+    D,
+    bars,
+    orders,
+    run_strategies,
+    venue,
+)
 
 from xmargin.strategy.examples.peg_reversion import PegReversion, PegReversionParams
 from xmargin.testing.series import ohlcv
@@ -26,7 +35,14 @@ PARAMS = {
 
 def run_peg(closes, **params):
     venues = [
-        venue("spot", "binance_cross_margin", {"margin": {"USDT": "100000"}}, taker="0", maker="0")
+        venue(
+            "spot",
+            "binance_cross_margin",
+            {"margin": {"USDT": "100000"}},
+            taker="0",
+            maker="0",
+            default_interest_rate=BINANCE_MARGIN_HOURLY,
+        )
     ]
     series = ohlcv(T0, "1m", [(c, c, c, c) for c in closes])
     strategy = {

@@ -29,7 +29,8 @@ class SimVenueConfig:
     ``fill_at``: a market order sent on a bar fills at that bar's ``close`` (the signal
     bar) or the ``next_open``. ``stop_trigger``: the default price stops trigger on.
     ``interest_rates``: hourly borrow rates per asset (falling back to the margin model's
-    own rates). ``borrow_limits``: the most each asset can be borrowed per account.
+    own per-asset rates, then ``default_interest_rate``, then the model's default).
+    ``borrow_limits``: the most each asset can be borrowed per account.
     ``first_hour_interest``: charge an hour of interest when a loan is confirmed (Binance).
     ``auto_borrow``: spot orders short of an asset borrow the shortfall (margin orders).
     """
@@ -42,6 +43,7 @@ class SimVenueConfig:
     stop_trigger: TriggerSource = TriggerSource.LAST
     funding: FundingSchedule = field(default_factory=FundingSchedule)
     interest_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    default_interest_rate: Decimal | None = None
     borrow_limits: Mapping[str, Decimal] = field(default_factory=dict)
     first_hour_interest: bool = False
     interest_minute: int = 0

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from xmargin.margin.base import Exposure, MarginState
 from xmargin.margin.binance_margin import BinanceCrossMargin
-from xmargin.margin.binance_margin_liquidation import sale_value_to_stop
+from xmargin.margin.binance_margin_liquidation import buy_back_to_stop, sale_value_to_stop
 from xmargin.margin.binance_usdm import BinanceUsdmCross
 from xmargin.margin.ftx import FtxCross
 from xmargin.margin.ftx_liquidation import auto_close_fills, liquidation_orders
@@ -234,13 +234,21 @@ class _Liquidation:
         return True
 
     def _buy_back(self, model: BinanceCrossMargin, snapshot: AccountSnapshot, asset: str) -> bool:
+        """Buy back the borrowed ``asset`` (and repay it) only as far as ML clears the stop."""
         quote = model.quote
         owed = self.account.book.liability(asset) - max(self.account.book.balance(asset), ZERO)
         price = _price(snapshot, asset, quote)
         cash = self.account.book.balance(quote)
         fee_rate = model.rules.liquidation_fee_rate
         affordable = cash / (price * (1 + fee_rate)) if cash > 0 else ZERO
-        bought = min(owed, affordable)
+        figures = model.classic(snapshot)
+        target = buy_back_to_stop(
+            figures.total_assets, figures.owed, model.rules.liq_stop_ml, fee_rate, price
+        )
+        lot = self.spec(f"{asset}/{quote}").size_increment
+        # whole lots, rounded up: the buy-back must lift ML above the stop, not land on it
+        needed = owed if target is None else round_to_increment(target, lot, mode="up")
+        bought = min(owed, affordable, needed)
         if bought > 0:
             self.book(f"{asset}/{quote}", bought, price, bought * price * fee_rate, "buy_back")
         held = self.account.book.balance(asset)

@@ -40,11 +40,17 @@ class LoanDesk:
         self.pending: list[tuple[int, SimAccount, str, Decimal, str]] = []
 
     def hourly_rate(self, account: SimAccount, asset: str) -> Decimal:
-        """The venue's configured hourly rate, else the margin model's own, else zero."""
-        configured = self.exchange.config.interest_rates.get(asset)
+        """The venue's configured hourly rate, else the margin model's own for the asset,
+        else the venue's default, else the model's default, else zero."""
+        config = self.exchange.config
+        configured = config.interest_rates.get(asset)
         if configured is not None:
             return configured
         model = account.model
+        if isinstance(model, BinanceCrossMargin) and asset in model.hourly_rates:
+            return model.hourly_rates[asset]
+        if config.default_interest_rate is not None:
+            return config.default_interest_rate
         return model.hourly_rate(asset) if isinstance(model, BinanceCrossMargin) else ZERO
 
     def request(self, account: SimAccount, asset: str, amount: Decimal) -> str:

@@ -11,11 +11,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from xmargin.margin.base import CrossMarginModel, Exposure, MarginState
+from xmargin.margin.ftx import FtxCross
 from xmargin.margin.liquidation_price import solve_price
 from xmargin.margin.snapshot import AccountSnapshot
-from xmargin.model.instruments import Instrument
+from xmargin.model.instruments import Instrument, InstrumentKind
 from xmargin.model.numbers import round_to_increment
 from xmargin.venues.sim.accounts import SLOPE_STEP, SimAccount
+from xmargin.venues.sim.conversion import convert_negative_usd, may_convert
 from xmargin.venues.sim.liquidation import liquidate
 from xmargin.venues.sim.markets import MarketState
 
@@ -47,7 +49,8 @@ class MarginGuard:
         order being filled, does not count against itself.
         """
         model = account.model
-        before = self.exchange.snapshot(account, excluding=order_id)
+        priced = (spec.base,) if spec.kind is InstrumentKind.SPOT else ()
+        before = self.exchange.snapshot(account, also=priced, excluding=order_id)
         held = before.position(spec.symbol)
         if held is not None and held.size * signed < 0 and abs(signed) <= abs(held.size):
             return None
@@ -61,7 +64,8 @@ class MarginGuard:
     def spot_rejection(
         self, account: SimAccount, market: MarketState, signed: Decimal, price: Decimal | None
     ) -> str | None:
-        """Spot orders need the asset they give up, unless the account borrows automatically."""
+        """Spot orders need the asset they give up, unless the account borrows automatically
+        (or, on FTX with spot margin, keeps its initial margin with the negative balance)."""
         spec = market.spec
         reference = price if price is not None else market.last_exact()
         if signed > 0:
@@ -71,6 +75,10 @@ class MarginGuard:
         available = account.book.balance(asset)
         if available >= needed:
             return None
+        model = account.model
+        if isinstance(model, FtxCross) and model.spot_margin_enabled:
+            # FTX spot margin: the shortfall becomes a negative balance (spec A.8)
+            return self.margin_rejection(account, spec, signed, reference)
         shortfall = needed - available
         return self.exchange.desk.auto_borrow_rejection(account, asset, shortfall)
 
@@ -103,7 +111,8 @@ class MarginGuard:
                 self._check_extreme(account, market, open_price, extreme, ts_open)
                 if account.watch.estimate <= account.watch.threshold:
                     self.mark_dirty(account)
-            elif account.watch.estimate <= account.watch.threshold:
+            elif account.watch.estimate <= account.watch.threshold or may_convert(account):
+                # FTX's conversion triggers (spec A.6) are checked exactly on every update
                 self.mark_dirty(account)
 
     def _check_extreme(
@@ -177,6 +186,8 @@ class MarginGuard:
             self._unwatch(account)
             account.watch.clear()
             return
+        if may_convert(account):
+            convert_negative_usd(self.exchange, account)
         snapshot = self.exchange.snapshot(account)
         model = account.model
         gap = model.liquidation_gap(snapshot)

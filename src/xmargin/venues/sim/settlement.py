@@ -11,8 +11,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from xmargin.core.clock import NANOS_PER_HOUR
+from xmargin.margin.ftx import HOURS_PER_DAY, FtxCross, RuleSet
 from xmargin.model.events import FundingSettled, InterestCharged
 from xmargin.model.numbers import ZERO
+from xmargin.portfolio.ledger import PostingKind
+from xmargin.venues.sim.accounts import SimAccount
 from xmargin.venues.sim.markets import MarketState
 
 if TYPE_CHECKING:
@@ -90,6 +93,9 @@ class Settlements:
     def _charge_interest(self, ts: int) -> None:
         exchange = self.exchange
         for account in exchange.accounts.values():
+            if isinstance(account.model, FtxCross):
+                self._charge_negative_balances(account, account.model, ts)
+                continue
             for loan in tuple(account.book.loans.values()):
                 rate = exchange.desk.hourly_rate(account, loan.asset)
                 if loan.principal <= 0 or rate == 0:
@@ -100,6 +106,23 @@ class Settlements:
                     InterestCharged(ts, account.id, loan.asset, loan.principal, rate, amount)
                 )
                 exchange.guard.mark_dirty(account)
+
+    def _charge_negative_balances(self, account: SimAccount, model: FtxCross, ts: int) -> None:
+        """FTX: an hour of interest on each negative coin balance, added to the borrow (spec
+        A.5 with spot margin at the venue's rates; the legacy rule's USD rate, A.6)."""
+        exchange = self.exchange
+        negative = {a: -v for a, v in account.book.balances.items() if v < 0}
+        if not negative:
+            return
+        rates = {asset: exchange.desk.hourly_rate(account, asset) for asset in negative}
+        legacy = model.rule_set is RuleSet.LEGACY_2020
+        for asset, amount in model.borrow_interest(exchange.snapshot(account), rates).items():
+            if amount <= 0:
+                continue
+            rate = model.legacy_daily_rate / HOURS_PER_DAY if legacy else rates[asset]
+            exchange.ledger.adjust(ts, account.id, asset, -amount, PostingKind.INTEREST)
+            exchange.emit(InterestCharged(ts, account.id, asset, negative[asset], rate, amount))
+            exchange.guard.mark_dirty(account)
 
 
 def _next_boundary(ts: int, period: int) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from tests.scenario.harness import T0, D, Submit, bars_of, config, ohlcv, run, venue, view
 
+from xmargin.storage.projections import is_risk_event
+
 SPOT, PERP = "BTC/USD", "BTC/USD:USD"
 ACCOUNT = "ftx.main"
 INSTRUMENTS = [
@@ -153,3 +155,7 @@ def test_legacy_interest_beyond_thirty_thousand_usd_and_no_conversion_without_a_
     assert abs(result.balance(ACCOUNT, "USD") + owed[3]) < D("1e-9")
     assert (-result.balance(ACCOUNT, "USD")).quantize(D("0.01")) == D("40005.00")
     assert result.of("CollateralConverted") == []
+
+
+def test_a_conversion_is_stored_with_the_risk_events():
+    assert is_risk_event("CollateralConverted")

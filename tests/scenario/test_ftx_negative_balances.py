@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from tests.scenario.harness import T0, D, Submit, bars_of, config, ohlcv, run, venue, view
 
+from xmargin.storage.projections import is_risk_event
+
 SPOT, PERP = "BTC/USD", "BTC/USD:USD"
 ACCOUNT = "ftx.main"
 INSTRUMENTS = [
@@ -153,3 +155,42 @@ def test_legacy_interest_beyond_thirty_thousand_usd_and_no_conversion_without_a_
     assert abs(result.balance(ACCOUNT, "USD") + owed[3]) < D("1e-9")
     assert (-result.balance(ACCOUNT, "USD")).quantize(D("0.01")) == D("40005.00")
     assert result.of("CollateralConverted") == []
+
+
+def test_a_conversion_is_stored_with_the_risk_events():
+    assert is_risk_event("CollateralConverted")
+
+
+def test_a_price_move_that_makes_a_trigger_hold_converts_at_that_update():
+    # BTC counted at weight 1 (params.coins) so that collateral_total = BTC × p + USD.
+    # Long 1 BTC-PERP at 20,000 with a 0.07 % fee: USD −14, 1 BTC held. The ratio trigger
+    # (conv_ratio 0.00074) holds when 14 > 0.00074 × (p − 14): not at 20,000 or 19,000, but
+    # at 18,900 (the hour-4 close), where only the price changed, and too little for the
+    # liquidation check to look again (MF ≈ 0.94).
+    bars = hourly(20000, 20000, 19000, 18900, 18900)
+    sources = [bars_of(bars, SPOT, "ftx"), bars_of(bars, PERP, "ftx")]
+    coins = {"BTC": {"total_weight": 1, "initial_weight": 1, "imf_factor": 0}}
+    document = ftx(
+        {"BTC": "1"},
+        taker="0.0007",
+        rule_set="legacy_2020",
+        conv_abs_usd=10**9,
+        conv_ratio="0.00074",
+        coins=coins,
+    )
+
+    result = run(document, sources, [(0, Submit("long", "buy", "1", symbol=PERP))])
+
+    ratio = D("0.00074")
+    assert ratio * (19000 - 14) >= 14
+    assert ratio * (18900 - 14) < 14
+    # Selling V of BTC leaves collateral_total at 18,886 and USD at −14 + V: the trigger ends
+    # at V = 14 − 0.00074 × 18,886 = 0.02436 USD; with the 1 % buffer 0.0246036 USD, which is
+    # 0.0000013 BTC, rounded up to the 0.001 lot. The sale pays 18.9 × 0.0007 = 0.01323 USD.
+    assert 14 - ratio * 18886 == D("0.02436")
+    assert view(
+        result.of("CollateralConverted"), "hour", "instrument", "quantity", "price", "fee"
+    ) == [(4, SPOT, D("0.001"), D(18900), D("0.01323"))]
+    assert result.balance(ACCOUNT, "USD") == D(-14) + D("18.9") - D("0.01323")
+    assert result.balance(ACCOUNT, "BTC") == D("0.999")
+    assert result.position(ACCOUNT, PERP) == 1

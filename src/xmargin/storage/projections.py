@@ -26,6 +26,7 @@ RISK_TYPES = frozenset(
         "OrderDenied",
         "Liquidated",
         "InsuranceFundCovered",
+        "CollateralConverted",
         "MarginStateChanged",
         "LoanFailed",
         "TransferRejected",

@@ -11,6 +11,10 @@ import pytest
 from xmargin.app.cli import main
 from xmargin.backtest import sources
 from xmargin.backtest.provenance import data_manifest, recorded_origins, synthetic_tables
+from xmargin.core.errors import ConfigError
+from xmargin.data.catalog import Catalog
+from xmargin.data.series import OhlcvSeries
+from xmargin.data.synthetic import synthetic_ohlcv
 from xmargin.engine.config import load_run_config
 from xmargin.storage import RunRepository, open_database
 
@@ -101,3 +105,34 @@ def test_a_manifest_records_each_tables_origin_and_names_the_synthetic_ones(shor
     # a run stored before origins were recorded: nothing is assumed
     assert recorded_origins(data_manifest(config, short_config.parent)) == [None] * 3
     assert synthetic_tables(data_manifest(config, short_config.parent)) == []
+
+
+def test_a_replay_takes_each_table_from_where_the_run_recorded_it(tmp_path, short_config):
+    text = short_config.read_text().replace("[run]\n", '[run]\ncatalog = "catalog"\n', 1)
+    short_config.write_text(text)
+    config = load_run_config(short_config)
+    downloaded = synthetic_ohlcv(600, timeframe="5m", start_ms=1_735_689_600_000, seed=9)
+    Catalog(tmp_path / "catalog").write("binanceusdm", "BTC/USDT:USDT", "ohlcv", downloaded, "5m")
+    found: list[list[str]] = []
+
+    loaded = sources.load_sources(
+        config,
+        data_dir=tmp_path,
+        recorded=["download", "synthetic", "synthetic"],
+        origins=found.append,
+    )
+
+    assert found == [["download", "synthetic", "synthetic"]]
+    bars = loaded[0].series
+    assert isinstance(bars, OhlcvSeries)
+    assert bars.ts_ms.tolist() == downloaded.ts_ms.tolist()
+    assert bars.close.tolist() == downloaded.close.tolist()
+    # the synthetic mark is the synthetic market's hourly aggregate, the same at every load
+    again = sources.load_sources(
+        config, data_dir=tmp_path, recorded=["download"] + ["synthetic"] * 2
+    )
+    assert again[1].series.ts_ms.tolist() == loaded[1].series.ts_ms.tolist()
+    assert again[1].series.close.tolist() == loaded[1].series.close.tolist()
+    # a table the run recorded nothing for is read from its file, which is missing here
+    with pytest.raises(ConfigError, match=r"data\[2\]\.path: data file not found"):
+        sources.load_sources(config, data_dir=tmp_path, recorded=["download", "synthetic"])

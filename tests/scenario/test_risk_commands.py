@@ -157,6 +157,38 @@ def test_while_reducing_a_transfer_passes_only_if_it_keeps_the_source_margin_rat
     assert run.of("LoanRequested") == []
 
 
+def test_while_reducing_a_transfer_out_of_a_margin_account_with_a_loan_lowers_its_margin_level():
+    # Binance Cross Margin: 10,000 USDT plus 1,000 borrowed (no interest) → margin level
+    # TA / (TL + TI) = 11,000 / 1,000 = 11 (higher is safer); 100 out → 10,900 / 1,000 = 10.9
+    document = config(
+        venue(
+            "binance_cross_margin",
+            venue_id="bm",
+            accounts=[
+                {"id": "main", "balances": {"USDT": "10000"}},
+                {"id": "sub", "balances": {"USDT": "0"}},
+            ],
+            interest_rates={"USDT": "0"},
+        )
+    )
+    document["risk"] = {}
+    bars = bars_of(ohlcv(T0, "1h", [(30000,) * 4] * 3), SPOT, "bm")
+    script = {
+        0: lambda ctx, _: ctx.borrow("USDT", D(1000)),
+        1: [reduce, lambda ctx, _: ctx.transfer("USDT", D(100), "bm.sub")],
+    }
+    run = risk_run(document, [bars], (Actor("a", script, SPOT), "bm.main"))
+
+    assert denied(run, "rule", "reason") == [
+        (
+            "reducing",
+            "trading is reducing: transferring 100 USDT out of bm.main would take its "
+            "margin_level from 11 to 10.9 (higher is safer)",
+        )
+    ]
+    assert run.backtest.ledger.book("bm.sub").balance("USDT") == 0
+
+
 def test_while_reducing_leverage_may_fall_but_not_rise_and_a_modify_must_reduce():
     script = {
         0: [lambda ctx, _: ctx.buy(BTC, D("0.5")), limit_buy("0.1", "9000")],

@@ -100,9 +100,10 @@ def act(ctx: Any, step: tuple[Any, ...]) -> None:
     script=scripts,
     method=st.sampled_from(["market", "twap"]),
     stops=st.sampled_from(["native", "emulated"]),
+    latency=st.sampled_from([{}, {"order_ms": 300, "jitter_ms": 600}]),
 )
 def test_nothing_reaches_a_venue_while_halted_but_cancels_repayments_and_the_flattening(
-    moves, script, method, stops
+    moves, script, method, stops, latency
 ):
     risk = {
         "breakers": {
@@ -118,7 +119,7 @@ def test_nothing_reaches_a_venue_while_halted_but_cancels_repayments_and_the_fla
         i: [lambda ctx, _, s=s: act(ctx, s) for s in actions] for i, actions in enumerate(script)
     }
     backtest, engine = build_risk_run(
-        risk_config(risk), [bars(moves)], [(Actor("r", steps), "binance.main")]
+        risk_config(risk, latency=latency), [bars(moves)], [(Actor("r", steps), "binance.main")]
     )
     arrived: list[tuple[str, TradingState, bool, Any]] = []
     venue = backtest.venues["binance"]

@@ -317,3 +317,18 @@ def test_a_modify_is_checked_as_the_order_it_leaves():
         ),
     ]
     assert [(e["quantity"], e["price"]) for e in run.of("OrderModified")] == [("0.05", "9800")]
+
+
+def test_while_reducing_an_account_without_a_leverage_setting_is_at_the_venue_default():
+    # no leverage configured: Binance USDⓈ-M applies its default of 20× (binance_usdm.py)
+    document = config(venue())
+    document["risk"] = {"max_leverage": 50}
+    script = {0: [reduce, lambda ctx, _: ctx.set_leverage(BTC, D(21))]}
+    run = risk_run(document, [FLAT_BARS], Actor("a", script))
+
+    assert denied(run, "rule", "reason") == [
+        (
+            "reducing",
+            "trading is reducing: leverage 21× on BTC/USDT:USDT would raise the current 20×",
+        )
+    ]

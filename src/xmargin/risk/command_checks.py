@@ -12,6 +12,7 @@ position's notional, and a modify is checked by the order rules as the order it 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -105,7 +106,7 @@ def current_leverage(
     if setting is not None:
         return setting
     per_symbol: Any = getattr(model, "leverage", None)
-    if isinstance(per_symbol, dict) and instrument in per_symbol:
+    if isinstance(per_symbol, Mapping) and instrument in per_symbol:
         return Decimal(per_symbol[instrument])
     default = getattr(model, "default_leverage", None)
     return default if isinstance(default, Decimal) else None

@@ -1,10 +1,12 @@
-"""No order reaches a venue while trading is HALTED, except the kill switch's flattening.
+"""Nothing reaches a venue while trading is HALTED but cancels, repayments and the kill
+switch's flattening.
 
 Random runs: a random price walk (hourly BTC bars), and at each bar random strategy actions
-(market and limit orders, reduce-only orders the venue may reject, protective stops, cancels,
-manual halts and resumes) under breakers that trip on their own (daily loss, drawdown, losing
-streaks, the venue's reject rate). A spy on the venue records every order that arrives with
-the trading state at that moment.
+of every command kind (market and limit orders, reduce-only orders the venue may reject,
+protective stops, cancels, modifies, borrows, repayments, transfers and leverage changes,
+manual halts and resumes) under breakers that trip on their own (daily loss, drawdown,
+losing streaks, the venue's reject rate). A spy on the venue records every request that
+reaches it with the trading state at that moment.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 from tests.scenario.harness import BTC, T0, bars_of, ohlcv
 from tests.scenario.test_risk_harness import Actor, build_risk_run, risk_config
 
-from xmargin.model.orders import Order, OrderSide, OrderType
+from xmargin.model.orders import OrderSide, OrderType
 from xmargin.risk.engine import RISK_STRATEGY
 from xmargin.risk.state import TradingState
 
@@ -29,7 +31,12 @@ action = st.one_of(
     st.tuples(st.sampled_from(["buy", "buy", "sell", "reduce"]), quantities),
     st.tuples(st.just("limit"), quantities, st.sampled_from([-0.03, -0.01, 0.01, 0.03])),
     st.tuples(st.sampled_from(["protect", "trail", "cancel_all", "halt", "resume"])),
+    st.tuples(st.sampled_from(["borrow", "repay", "transfer"]), quantities),
+    st.tuples(st.just("leverage"), st.sampled_from(["2", "5", "20"])),
+    st.tuples(st.just("modify"), quantities, st.sampled_from([-0.02, 0.0, 0.02])),
 )
+REQUESTS = ("submit", "cancel", "modify", "borrow", "repay", "transfer", "set_leverage")
+ALLOWED_WHILE_HALTED = {"cancel", "repay"}
 scripts = st.lists(st.lists(action, min_size=1, max_size=3), min_size=8, max_size=30)
 walks = st.lists(st.floats(-0.06, 0.06, allow_nan=False), min_size=8, max_size=30)
 
@@ -65,6 +72,22 @@ def act(ctx: Any, step: tuple[Any, ...]) -> None:
     elif kind == "cancel_all":
         for order in ctx.open_orders(BTC):
             ctx.cancel(order)
+    elif kind in ("borrow", "repay", "transfer"):
+        amount = D(step[1]) * 1000
+        if kind == "borrow":
+            ctx.borrow("USDT", amount)
+        elif kind == "repay":
+            ctx.repay("USDT", amount)
+        else:
+            ctx.transfer("USDT", amount, "binance.other")
+    elif kind == "leverage":
+        ctx.set_leverage(BTC, D(step[1]))
+    elif kind == "modify":
+        for order in ctx.open_orders(BTC):
+            price = order.price
+            if price is not None and step[2]:
+                price = D(str(round(float(price) * (1 + step[2]), 1)))
+            ctx.modify(order, quantity=order.quantity + D(step[1]), price=price)
     elif kind == "halt":
         risk.halt("random")
     elif kind == "resume" and risk.state is not TradingState.ACTIVE:
@@ -77,9 +100,10 @@ def act(ctx: Any, step: tuple[Any, ...]) -> None:
     script=scripts,
     method=st.sampled_from(["market", "twap"]),
     stops=st.sampled_from(["native", "emulated"]),
+    latency=st.sampled_from([{}, {"order_ms": 300, "jitter_ms": 600}]),
 )
-def test_no_order_reaches_a_venue_while_halted_but_the_kill_switchs_flattening(
-    moves, script, method, stops
+def test_nothing_reaches_a_venue_while_halted_but_cancels_repayments_and_the_flattening(
+    moves, script, method, stops, latency
 ):
     risk = {
         "breakers": {
@@ -95,29 +119,40 @@ def test_no_order_reaches_a_venue_while_halted_but_the_kill_switchs_flattening(
         i: [lambda ctx, _, s=s: act(ctx, s) for s in actions] for i, actions in enumerate(script)
     }
     backtest, engine = build_risk_run(
-        risk_config(risk), [bars(moves)], [(Actor("r", steps), "binance.main")]
+        risk_config(risk, latency=latency), [bars(moves)], [(Actor("r", steps), "binance.main")]
     )
-    arrived: list[tuple[TradingState, bool, Order]] = []
+    arrived: list[tuple[str, TradingState, bool, Any]] = []
     venue = backtest.venues["binance"]
-    submit = venue.submit
-
-    def spy(order: Order) -> None:
-        arrived.append((engine.state, engine._flattening, order))
-        submit(order)
-
-    venue.submit = spy  # type: ignore[method-assign]
+    for name in REQUESTS:
+        spy_on(venue, name, arrived, engine)
     backtest.run()
-    flattened = sum(order.strategy_id == RISK_STRATEGY for _, _, order in arrived)
+    orders = [(state, flat, order) for kind, state, flat, order in arrived if kind == "submit"]
+    flattened = sum(order.strategy_id == RISK_STRATEGY for _, _, order in orders)
     halts = [e for e in backtest.recorder.events if e.get("current") == "halted"]
     event("halted" if halts else "never halted")
     event("flattened" if flattened else "nothing to flatten")
-    for state, flattening, order in arrived:
-        if state is TradingState.HALTED:
-            assert flattening, order
-            assert order.strategy_id == RISK_STRATEGY
-            assert order.reduce_only and order.order_type is OrderType.MARKET
+    kinds = {kind for kind, state, _, _ in arrived if state is TradingState.HALTED}
+    event("while halted: " + (", ".join(sorted(kinds)) or "nothing"))
+    for kind, state, flattening, request in arrived:
+        if state is not TradingState.HALTED or kind in ALLOWED_WHILE_HALTED:
+            continue
+        assert kind == "submit", (kind, request)
+        assert flattening, request
+        assert request.strategy_id == RISK_STRATEGY
+        assert request.reduce_only and request.order_type is OrderType.MARKET
     halted_log = [e for e in backtest.recorder.events if e["type"] == "TradingStateChanged"]
     for before, after in itertools.pairwise(halted_log):
         # only an explicit resume ever leaves HALTED
         if before["current"] == "halted":
             assert after["reason"].startswith("resumed:")
+
+
+def spy_on(venue: Any, name: str, arrived: list[Any], engine: Any) -> None:
+    """Record each call of the venue's ``name`` with the trading state, then make it."""
+    method = getattr(venue, name)
+
+    def spy(*args: Any) -> Any:
+        arrived.append((name, engine.state, engine._flattening, args[0]))
+        return method(*args)
+
+    setattr(venue, name, spy)

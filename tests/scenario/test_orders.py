@@ -381,12 +381,18 @@ def test_canceled_limit_never_fills():
     assert result.of("OrderFilled") == []
 
 
-def test_an_order_canceled_before_it_reaches_the_venue_is_never_accepted():
+def test_a_cancel_sent_behind_its_order_reaches_the_venue_after_it_and_cancels_it():
     steps = [(0, Submit("m", "buy", "1")), (0, Cancel("m"))]
 
     result = run_orders(steps, latency={"order_ms": 250})
 
-    assert result.types() == ["OrderSubmitted", "OrderCanceled"]
+    # both travel 250 ms from 01:00; the venue takes the order, then the cancel, before the
+    # next bar's open could fill it
+    assert result.types() == ["OrderSubmitted", "OrderAccepted", "OrderCanceled"]
+    assert view(result.of("OrderAccepted", "OrderCanceled"), "ts_ms") == [
+        (T0 + HOUR + 250,),
+        (T0 + HOUR + 250,),
+    ]
 
 
 def test_modified_limit_fills_at_its_new_price():

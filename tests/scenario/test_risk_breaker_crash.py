@@ -13,21 +13,27 @@ from xmargin.backtest.runner import Backtest
 from xmargin.backtest.sources import load_sources
 from xmargin.engine.config import load_run_config
 from xmargin.risk.engine import RiskEngine
+from xmargin.testing.scripted import AtMs, Borrow, Repay, ScriptedStrategy, SetLeverage, Transfer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "breaker_crash.toml"
 HALT_MS = 1_760_130_900_000  # 2025-10-10 21:15 UTC
 LIQUIDATION_MS = 1_760_133_600_000  # 2025-10-10 22:00 UTC
+BEFORE_MS = 1_760_126_400_000  # 2025-10-10 20:00 UTC
+LOAN_MS = 1_760_131_500_000  # 2025-10-10 21:25 UTC
+XRP = "XRP/USDT:USDT"
 
 pytestmark = needs_pack
 
 
-def run_example(breakers: bool) -> Backtest:
+def run_example(breakers: bool, treasury: ScriptedStrategy | None = None) -> Backtest:
     config = load_run_config(EXAMPLE)
     if not breakers:
         risk = dataclasses.replace(config.risk, breakers=())
         config = dataclasses.replace(config, risk=risk)
     backtest = Backtest(config, load_sources(config), RiskEngine(config.risk))
+    if treasury is not None:
+        backtest.attach(treasury, "binance.main")
     backtest.result = backtest.run()  # type: ignore[attr-defined]
     return backtest
 
@@ -58,3 +64,33 @@ def test_without_the_breaker_the_wick_liquidates_the_position():
     [liquidated] = [e for e in backtest.recorder.events if e["type"] == "Liquidated"]
     assert liquidated["ts_ms"] == LIQUIDATION_MS
     assert backtest.result.final_equity < Decimal(1)  # type: ignore[attr-defined]
+
+
+def test_a_loan_request_at_21_25_after_the_21_15_halt_never_reaches_the_venue():
+    # a second strategy on the account asks for a loan at 20:00 (it goes out; USDⓈ-M does
+    # not lend, so the venue refuses it) and, after the halt, asks again at 21:25 with a
+    # leverage change, a transfer and a repayment
+    later = AtMs(LOAN_MS)
+    steps = [
+        (AtMs(BEFORE_MS), Borrow("USDT", "100")),
+        (later, Borrow("USDT", "100")),
+        (later, SetLeverage(XRP, "3")),
+        (later, Transfer("USDT", "100", "binance.main")),
+        (later, Repay("USDT", "1")),
+    ]
+    backtest = run_example(breakers=True, treasury=ScriptedStrategy("treasury", steps, XRP))
+    events = backtest.recorder.events
+
+    assert [(e["ts_ms"], e["amount"]) for e in events if e["type"] == "LoanRequested"] == [
+        (BEFORE_MS, "100")
+    ]
+    assert [e["ts_ms"] for e in events if e["type"] == "LoanFailed"] == [BEFORE_MS]
+    denied = [e for e in events if e["type"] == "CommandDenied"]
+    assert [(e["ts_ms"], e["command"], e["rule"], e["strategy"]) for e in denied] == [
+        (LOAN_MS, "borrow", "halted", "treasury"),
+        (LOAN_MS, "set_leverage", "halted", "treasury"),
+        (LOAN_MS, "transfer", "halted", "treasury"),
+    ]
+    assert backtest.venues["binance"].accounts["binance.main"].leverage[XRP] == 5
+    assert not [e for e in events if e["type"] in ("TransferCompleted", "TransferRejected")]
+    assert backtest.result.summary()["risk"]["commands_denied"] == 3  # type: ignore[attr-defined]

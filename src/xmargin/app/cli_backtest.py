@@ -242,6 +242,8 @@ def _risk_line(risk: dict[str, Any]) -> str:
     """Trading state, breakers tripped, orders denied, stops and fences, in one line."""
     breakers = ", ".join(b["breaker"] for b in risk["breakers_tripped"]) or "no breaker"
     parts = [risk["state"], breakers, f"{risk['orders_denied']} denied"]
+    if risk.get("commands_denied"):
+        parts.append(f"{risk['commands_denied']} commands denied")
     if risk["stops_triggered"]:
         parts.append(f"{risk['stops_triggered']} stops")
     if risk["strategies_fenced"]:

@@ -24,6 +24,7 @@ from xmargin.core.output_file import write_text
 from xmargin.model.events import (
     BALANCE_CHANGES,
     CollateralConverted,
+    CommandDenied,
     FundingSettled,
     InterestCharged,
     Liquidated,
@@ -91,6 +92,7 @@ class ResultsRecorder:
         self.checkpoints: dict[str, list[Checkpoint]] = {a: [] for a in accounts}
         self.orders_submitted = 0
         self.orders_denied = 0
+        self.commands_denied = 0
         self.fees_paid = ZERO
         self.realized_pnl = ZERO
         self.funding_paid = ZERO
@@ -151,6 +153,8 @@ class ResultsRecorder:
             self.orders_submitted += 1
         elif isinstance(event, OrderDenied):
             self.orders_denied += 1
+        elif isinstance(event, CommandDenied):
+            self.commands_denied += 1
         if isinstance(event, BALANCE_CHANGES):
             for account in accounts_touched(event):
                 if account in self.checkpoints:
@@ -207,6 +211,7 @@ class BacktestResult:
             "controls": [{"control": c, "setting": s} for c, s in self.risk_controls],
             "breakers_tripped": tripped,
             "orders_denied": rec.orders_denied,
+            "commands_denied": rec.commands_denied,
             "stops_triggered": sum(1 for r in rec.events if r["type"] == "StopTriggered"),
             "strategies_fenced": [
                 r["strategy"] for r in rec.events if r["type"] == "StrategyFenced"

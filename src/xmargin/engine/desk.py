@@ -93,8 +93,13 @@ class TradingDesk:
             for o in venue.open_orders(a)
         ]
 
+    def find_order(self, account: str, client_order_id: str) -> Order | None:
+        """An order the account sent to its venue (working or ended), by its client id."""
+        order = self.kernel.venue_of(account).orders.get(client_order_id)
+        return order if order is not None and order.account == account else None
+
     def cancel_order(self, order: Order) -> None:
-        self.kernel.cancel(order)
+        self.kernel.cancel(order, requester=RISK_STRATEGY)
 
     def submit_risk_order(
         self,
@@ -132,7 +137,7 @@ class TradingDesk:
     def modify_order(
         self, order: Order, quantity: Decimal | None, trigger_price: Decimal | None
     ) -> None:
-        self.kernel.modify(order, quantity, None, trigger_price)
+        self.kernel.modify(order, quantity, None, trigger_price, requester=RISK_STRATEGY)
 
     def market_state(self, account: str, symbol: str) -> MarketState:
         return self.kernel.market(account, symbol)

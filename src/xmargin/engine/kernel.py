@@ -18,8 +18,9 @@ from xmargin.core.clock import SimClock
 from xmargin.core.errors import ConfigError
 from xmargin.core.ids import IdGenerator
 from xmargin.engine.desk import TradingDesk
-from xmargin.engine.risk_hook import RiskHook
+from xmargin.engine.risk_hook import RiskHook, denial_event
 from xmargin.margin.base import MarginReport
+from xmargin.model.commands import CancelOrder, ModifyOrder, VenueCommand
 from xmargin.model.events import OrderDenied, OrderSubmitted
 from xmargin.model.market_data import Bar, FundingRate, MarkPrice, Quote, Trade
 from xmargin.model.orders import Order, OrderSide, OrderStatus, TriggerSource
@@ -283,8 +284,18 @@ class Kernel:
         )
         self.venue_of(order.account).submit(order)
 
-    def cancel(self, order: Order) -> None:
-        self.venue_of(order.account).cancel(order.account, order.client_order_id)
+    def cancel(self, order: Order, requester: str | None = None) -> None:
+        """Pass the risk hook, then send the cancel (it acts when it reaches the venue).
+
+        ``requester``: who asks (the order's strategy unless the risk engine does)."""
+        command = CancelOrder(
+            self.clock.now_ns(),
+            order.account,
+            order.client_order_id,
+            requester or order.strategy_id,
+        )
+        if self.passes(command):
+            self.venue_of(order.account).cancel(order.account, order.client_order_id)
 
     def modify(
         self,
@@ -292,10 +303,33 @@ class Kernel:
         quantity: Decimal | None,
         price: Decimal | None,
         trigger_price: Decimal | None,
+        requester: str | None = None,
     ) -> None:
-        self.venue_of(order.account).modify(
-            order.account, order.client_order_id, quantity, price, trigger_price
+        """Pass the risk hook, then send the change (it applies when it reaches the venue)."""
+        command = ModifyOrder(
+            self.clock.now_ns(),
+            order.account,
+            order.client_order_id,
+            quantity,
+            price,
+            trigger_price,
+            requester or order.strategy_id,
         )
+        if self.passes(command):
+            self.venue_of(order.account).modify(
+                order.account, order.client_order_id, quantity, price, trigger_price
+            )
+
+    def passes(self, command: VenueCommand) -> bool:
+        """Whether the risk hook lets ``command`` through; a denial is a ``CommandDenied``.
+
+        Borrows, repayments, transfers and leverage changes (sent by the strategy context)
+        and cancels and modifies all pass here before they reach a venue."""
+        denial = self.risk.check_command(command, self)
+        if denial is None:
+            return True
+        self.emit(denial_event(command, *denial))
+        return False
 
     # -- events ---------------------------------------------------------------------------
 

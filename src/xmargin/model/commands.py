@@ -52,6 +52,7 @@ class Borrow:
     asset: str
     amount: Decimal
     request_id: str = ""
+    strategy_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class Repay:
     asset: str
     amount: Decimal
     request_id: str = ""
+    strategy_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ class Transfer:
     asset: str
     amount: Decimal
     request_id: str = ""
+    strategy_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +82,18 @@ class SetLeverage:
     account: str
     instrument: str
     leverage: Decimal
+    strategy_id: str = ""
+
+
+VenueCommand = CancelOrder | ModifyOrder | Borrow | Repay | Transfer | SetLeverage
+"""Every request to a venue other than a new order; each passes the risk hook first."""
+
+COMMAND_NAMES: dict[type, str] = {
+    CancelOrder: "cancel",
+    ModifyOrder: "modify",
+    Borrow: "borrow",
+    Repay: "repay",
+    Transfer: "transfer",
+    SetLeverage: "set_leverage",
+}
+"""How a ``CommandDenied`` event names each kind of command."""

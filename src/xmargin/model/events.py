@@ -36,6 +36,23 @@ class OrderDenied:
 
 
 @dataclass(frozen=True, slots=True)
+class CommandDenied:
+    """The risk engine refused a venue command other than an order (``command``: ``cancel``,
+    ``modify``, ``borrow``, ``repay``, ``transfer`` or ``set_leverage``) before it left."""
+
+    ts_event: int
+    account: str
+    command: str
+    rule: str
+    reason: str
+    strategy: str = ""
+    client_order_id: str | None = None
+    instrument: str | None = None
+    asset: str | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderAccepted:
     ts_event: int
     account: str
@@ -69,6 +86,26 @@ class OrderModified:
     quantity: Decimal
     price: Decimal | None
     trigger_price: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelRejected:
+    """A cancel reached the venue too late (the order had filled or ended) or for no order."""
+
+    ts_event: int
+    account: str
+    client_order_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderModifyRejected:
+    """A modify reached the venue after the order had ended, or for no order."""
+
+    ts_event: int
+    account: str
+    client_order_id: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The risk engine: pre-trade checks, circuit breakers and the latching kill switch.
 
 It sits between every strategy and every venue (the kernel calls ``check`` before any order
-leaves), hears every event, and runs once per timestamp after settlements (``on_step``),
+leaves and ``check_command`` before any cancel, modify, borrow, repay, transfer or leverage
+change), hears every event, and runs once per timestamp after settlements (``on_step``),
 before strategies act. It cannot be bypassed: while HALTED the only orders that pass are
 the kill switch's own reduce-only flattening orders.
 """
@@ -38,6 +39,7 @@ from xmargin.risk.breakers import (
     Trip,
 )
 from xmargin.risk.checks import OrderCheck, build_checks
+from xmargin.risk.command_checks import CommandControls
 from xmargin.risk.controls import HALTED_REASON, StrategyControls
 from xmargin.risk.desk import RISK_STRATEGY, EquityTerms, RiskDesk
 from xmargin.risk.fences import FenceRule, Fences
@@ -64,7 +66,7 @@ DAY_NS = 86_400 * 1_000_000_000
 WORKING_ENDS = (OrderFilled, OrderCanceled, OrderExpired, OrderRejected)
 
 
-class RiskEngine(StrategyControls):
+class RiskEngine(StrategyControls, CommandControls):
     """Pre-trade checks, breakers and the kill switch for every account of a run."""
 
     def __init__(self, settings: RiskSettings) -> None:

@@ -2,7 +2,8 @@
 
 The event store keeps every record as it was; these rows are derived from it, one per fact,
 each carrying the ``seq`` of the event it came from. Orders that reached a venue get a row
-(updated as the order moves on); a risk denial is a risk event, not an order.
+(updated as the order moves on); a risk denial (of an order or of any other command) is a
+risk event, not an order.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ TERMINAL = frozenset({"filled", "rejected", "canceled", "expired"})
 RISK_TYPES = frozenset(
     {
         "OrderDenied",
+        "CommandDenied",
         "Liquidated",
         "InsuranceFundCovered",
         "CollateralConverted",

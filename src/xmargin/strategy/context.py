@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from xmargin.margin.base import MarginReport
+from xmargin.model.commands import Borrow, Repay, SetLeverage, Transfer
 from xmargin.model.instruments import Instrument
 from xmargin.model.orders import (
     Order,
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
 class StrategyContext:
     """What a strategy may read and do; the same in backtest, paper and live.
 
-    ``account`` arguments default to the strategy's own account. Orders go through the
-    risk engine before they reach a venue; a denial arrives as an ``OrderDenied`` event.
+    ``account`` arguments default to the strategy's own account. Orders, cancels, modifies,
+    borrows, repayments, transfers and leverage changes go through the risk engine before
+    they reach a venue; a denial arrives as an ``OrderDenied`` (orders) or ``CommandDenied``
+    event.
     """
 
     __slots__ = ("_kernel", "account", "strategy_id")
@@ -168,23 +171,42 @@ class StrategyContext:
 
     # -- loans, transfers, leverage --------------------------------------------------------
 
-    def borrow(self, asset: str, amount: Decimal, account: str | None = None) -> str:
-        return self._kernel.venue_of(account or self.account).borrow(
-            account or self.account, asset, amount
-        )
+    def borrow(self, asset: str, amount: Decimal, account: str | None = None) -> str | None:
+        """Ask to borrow; the loan id (its answer arrives as an event), or None when the risk
+        engine denied the request (a ``CommandDenied`` event says why)."""
+        kernel = self._kernel
+        account = account or self.account
+        command = Borrow(kernel.clock.now_ns(), account, asset, amount, "", self.strategy_id)
+        if not kernel.passes(command):
+            return None
+        return kernel.venue_of(account).borrow(account, asset, amount)
 
     def repay(self, asset: str, amount: Decimal, account: str | None = None) -> None:
-        self._kernel.venue_of(account or self.account).repay(account or self.account, asset, amount)
+        kernel = self._kernel
+        account = account or self.account
+        command = Repay(kernel.clock.now_ns(), account, asset, amount, "", self.strategy_id)
+        if kernel.passes(command):
+            kernel.venue_of(account).repay(account, asset, amount)
 
     def transfer(
         self, asset: str, amount: Decimal, to_account: str, account: str | None = None
     ) -> None:
+        kernel = self._kernel
         source = account or self.account
-        self._kernel.venue_of(source).transfer(source, to_account, asset, amount)
+        command = Transfer(
+            kernel.clock.now_ns(), source, to_account, asset, amount, "", self.strategy_id
+        )
+        if kernel.passes(command):
+            kernel.venue_of(source).transfer(source, to_account, asset, amount)
 
     def set_leverage(self, symbol: str, leverage: Decimal, account: str | None = None) -> None:
+        """Change the venue's leverage setting for ``symbol``; the risk engine checks it
+        against its caps and the venue's tier maximum (a denial is a ``CommandDenied``)."""
+        kernel = self._kernel
         account = account or self.account
-        self._kernel.venue_of(account).set_leverage(account, symbol, leverage)
+        command = SetLeverage(kernel.clock.now_ns(), account, symbol, leverage, self.strategy_id)
+        if kernel.passes(command):
+            kernel.venue_of(account).set_leverage(account, symbol, leverage)
 
     # -- timers ---------------------------------------------------------------------------
 

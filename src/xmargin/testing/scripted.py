@@ -124,7 +124,7 @@ class ScriptedStrategy(Strategy):
             else:
                 self.at_bar.setdefault(at, []).append(action)
         self.orders: dict[str, Order] = {}
-        self.loan_ids: list[str] = []
+        self.loan_ids: list[str | None] = []  # None: the risk engine denied the borrow
         self.bars_seen = 0
         self.order_events: list[object] = []
 

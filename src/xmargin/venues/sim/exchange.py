@@ -23,7 +23,6 @@ from xmargin.model.events import (
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
-    OrderModified,
     OrderRejected,
 )
 from xmargin.model.instruments import Instrument
@@ -39,6 +38,7 @@ from xmargin.venues.sim.fills import FillEngine
 from xmargin.venues.sim.loans import LoanDesk
 from xmargin.venues.sim.margin_guard import MarginGuard
 from xmargin.venues.sim.markets import MarketState
+from xmargin.venues.sim.requests import CancelRequest, ModifyRequest, VenueRequest, reach_venue
 from xmargin.venues.sim.settlement import Settlements
 
 Emit = Callable[[object], None]
@@ -73,10 +73,11 @@ class SimulatedExchange:
         self.markets = {s: MarketState(spec, s in mark_feeds) for s, spec in instruments.items()}
         self.accounts: dict[str, SimAccount] = {}
         self.orders: dict[str, Order] = {}
-        self.incoming: list[tuple[int, int, Order]] = []
+        self.incoming: list[tuple[int, int, Order | VenueRequest]] = []
         self._sequence = 0
         self._waiting_open: dict[str, list[Order]] = {}
         self._latency_rng = rng.stream(f"latency:{config.venue_id}")
+        self._request_rng = rng.stream(f"request-latency:{config.venue_id}")
         self.guard = MarginGuard(self)
         self.fills = FillEngine(self)
         self.desk = LoanDesk(self)
@@ -126,10 +127,8 @@ class SimulatedExchange:
         bisect.insort(self.incoming, (arrival, self._sequence, order), key=lambda x: x[:2])
 
     def cancel(self, account: str, client_order_id: str) -> None:
-        order = self.orders.get(client_order_id)
-        if order is None or order.account != account or order.status.is_closed:
-            return
-        self._close(order, OrderStatus.CANCELED, "canceled by request")
+        """Send a cancel; it acts when it reaches the venue, after the order latency."""
+        self._send_request(CancelRequest(account, client_order_id))
 
     def modify(
         self,
@@ -139,31 +138,21 @@ class SimulatedExchange:
         price: Decimal | None = None,
         trigger_price: Decimal | None = None,
     ) -> None:
-        """Change a working order's quantity, price or trigger in place."""
-        order = self.orders.get(client_order_id)
-        if order is None or order.account != account or not order.status.is_open:
-            return
-        if quantity is not None:
-            if quantity <= order.filled_quantity:
-                self._close(order, OrderStatus.CANCELED, "modified below its filled quantity")
-                return
-            order.quantity = quantity
-        if price is not None:
-            order.price = price
-        if trigger_price is not None:
-            order.trigger_price = trigger_price
-        self.emit(
-            OrderModified(
-                self.clock.now_ns(),
-                account,
-                client_order_id,
-                order.quantity,
-                order.price,
-                order.trigger_price,
-            )
-        )
-        if price is not None:
-            self._replace_if_marketable(order)
+        """Send a change of a working order's quantity, price or trigger; it applies when it
+        reaches the venue, after the order latency (and after the order itself)."""
+        self._send_request(ModifyRequest(account, client_order_id, quantity, price, trigger_price))
+
+    def _send_request(self, request: VenueRequest) -> None:
+        """Queue a cancel or modify behind the order latency, never ahead of its order."""
+        arrival = self.clock.now_ns() + self.config.latency.order_delay_ns(self._request_rng)
+        order = self.orders.get(request.client_order_id)
+        if order is not None and order.status is OrderStatus.SUBMITTED:
+            for due, _, item in self.incoming:
+                if item is order:
+                    arrival = max(arrival, due)
+                    break
+        self._sequence += 1
+        bisect.insort(self.incoming, (arrival, self._sequence, request), key=lambda x: x[:2])
 
     def _replace_if_marketable(self, order: Order) -> None:
         """A resting limit repriced through the market takes (or, post-only, expires) as a
@@ -320,9 +309,11 @@ class SimulatedExchange:
     def _process(self, ts: int, *, immediate: bool) -> None:
         incoming = self.incoming
         while incoming and (incoming[0][0] <= ts if immediate else incoming[0][0] < ts):
-            arrival, _, order = incoming.pop(0)
-            if order.status is OrderStatus.SUBMITTED:
-                self._arrive(order, arrival, immediate and arrival == ts)
+            arrival, _, item = incoming.pop(0)
+            if not isinstance(item, Order):
+                reach_venue(self, item, arrival)
+            elif item.status is OrderStatus.SUBMITTED:
+                self._arrive(item, arrival, immediate and arrival == ts)
 
     def _arrive(self, order: Order, ts: int, at_close: bool) -> None:
         account = self.accounts[order.account]
@@ -414,8 +405,9 @@ class SimulatedExchange:
         order.transition(OrderStatus.REJECTED)
         self.emit(OrderRejected(self.clock.now_ns(), order.account, order.client_order_id, reason))
 
-    def _close(self, order: Order, status: OrderStatus, reason: str) -> None:
-        """End a working order as canceled or expired, with the matching event."""
+    def _close(self, order: Order, status: OrderStatus, reason: str, ts: int | None = None) -> None:
+        """End a working order as canceled or expired, with the matching event (at ``ts``,
+        default now: a cancel request is stamped with its arrival)."""
         order.transition(status)
         account = self.accounts.get(order.account)
         if account is not None:
@@ -427,7 +419,8 @@ class SimulatedExchange:
         if waiting and order in waiting:
             waiting.remove(order)
         closed = OrderExpired if status is OrderStatus.EXPIRED else OrderCanceled
-        self.emit(closed(self.clock.now_ns(), order.account, order.client_order_id, reason))
+        when = self.clock.now_ns() if ts is None else ts
+        self.emit(closed(when, order.account, order.client_order_id, reason))
 
     def cancel_all(self, account: SimAccount, reason: str) -> None:
         for order in self.open_orders(account.id):

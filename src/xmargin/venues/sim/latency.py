@@ -12,7 +12,8 @@ from xmargin.core.rng import Rng
 class Latency:
     """Fixed delays plus uniform jitter in ``[0, jitter_ms]``, drawn from a named rng stream.
 
-    ``order_ms``: from a strategy's submit to the venue's matching engine.
+    ``order_ms``: from a strategy's submit, cancel, modify or loan request to the venue's
+    matching engine (a cancel or modify never overtakes the order it names).
     ``feed_ms``: from the venue's bars, trades and quotes to the strategy's callback (the
     venue itself matches on them at once).
     """

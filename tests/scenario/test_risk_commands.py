@@ -60,7 +60,7 @@ def test_while_halted_only_cancels_and_repayments_reach_the_venue():
             "binance_cross_margin",
             venue_id="bm",
             balances={"USDT": "10000"},
-            interest_rates={"USDT": "0"},
+            interest_rates={"USDT": "0", "BTC": "0"},
         )
     )
     document["risk"] = {}
@@ -168,7 +168,7 @@ def test_while_reducing_a_transfer_out_of_a_margin_account_with_a_loan_lowers_it
                 {"id": "main", "balances": {"USDT": "10000"}},
                 {"id": "sub", "balances": {"USDT": "0"}},
             ],
-            interest_rates={"USDT": "0"},
+            interest_rates={"USDT": "0", "BTC": "0"},
         )
     )
     document["risk"] = {}

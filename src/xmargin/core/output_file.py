@@ -34,7 +34,7 @@ def check_output_file(path: str | Path) -> Path:
     """Return ``path`` if a file may be written there; raise ``ConfigError`` otherwise."""
     target = Path(path)
     _check_replaceable(target)
-    _check_folder(target.parent if str(target.parent) else Path("."), target)
+    _check_folder(target.parent, target)
     return target
 
 
@@ -44,7 +44,7 @@ def check_output_dir(path: str | Path, names: tuple[str, ...]) -> Path:
     try:
         mode = os.stat(folder).st_mode  # a symlink to a folder is a folder
     except FileNotFoundError:
-        _check_folder(folder.parent if str(folder.parent) else Path("."), folder)
+        _check_folder(folder.parent, folder)
         return folder
     except OSError as exc:
         raise ConfigError(f"cannot use this folder ({_reason(exc)})", where=str(folder)) from None
@@ -73,7 +73,7 @@ def make_output_dir(path: Path) -> None:
 def write_file(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
     """Replace ``path`` with what ``write`` writes to the binary file it is given, atomically."""
     target = check_output_file(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = target.parent
     try:
         descriptor, temporary = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".tmp", dir=folder

@@ -91,3 +91,15 @@ def test_help_lists_every_command_with_its_summary():
     assert done.returncode == 0
     assert names == sorted([*LAZY_COMMANDS, "margin"])
     assert "  margin      Assess a cross-margin account" in done.stdout
+
+
+def test_a_stored_backtest_imports_sqlalchemy_but_not_ccxt(tmp_path):
+    write_tiny_run(tmp_path)
+    database = tmp_path / "runs.db"
+    code, modules = imported_by(
+        "backtest", "run.toml", "--json", "--data-dir", ".", "--db", f"sqlite:///{database}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 0
+    assert "sqlalchemy" in modules and "ccxt" not in modules
+    assert database.is_file()

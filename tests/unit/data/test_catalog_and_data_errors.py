@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.small_filesystem import tmpfs
 from tests.tiny_run import write_tiny_run
 
 from xmargin.app.cli import main
+from xmargin.core.errors import DataError
+from xmargin.data.series import OhlcvSeries
+from xmargin.data.validation import validate
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = ROOT / "examples" / "accounts" / "binance_usdm_two_positions.toml"
@@ -219,3 +225,21 @@ def test_an_intact_catalog_file_lists_fine(stored_file, tmp_path, capsys):
     assert (code, err) == (0, "")
     [entry] = json.loads(out)
     assert (entry["venue"], entry["symbol"], entry["rows"]) == ("binance", "BTC/USDT:USDT", 4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    good=st.lists(st.integers(0, LAST_MS // 60_000), min_size=1, max_size=5, unique=True),
+    bad=st.integers(LAST_MS + 1, 2**63 - 1) | st.integers(-(2**63), -1),
+)
+def test_any_timestamp_outside_0_to_9999_is_rejected_and_repair_drops_only_it(good, bad):
+    minutes = sorted(good)
+    ts = np.array([m * 60_000 for m in minutes] + [bad], dtype=np.int64)
+    ts = np.sort(ts)
+    prices = np.full(len(ts), 100.0)
+    series = OhlcvSeries(ts, prices, prices, prices, prices, prices, None, source="f.csv")
+    with pytest.raises(DataError, match=rf"ts_ms: {bad} is outside 1970-01-01 … 9999-12-31 UTC"):
+        validate(series)
+    repaired, report = validate(series, repair=True)
+    assert repaired.ts_ms.tolist() == [m * 60_000 for m in minutes]
+    assert report.repaired_rows == 1

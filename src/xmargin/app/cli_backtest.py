@@ -151,6 +151,13 @@ def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) ->
     (out / "margin_ratio.csv").write_text("\n".join(margin) + "\n")
 
 
+def _figure(value: str) -> str:
+    """A strategy's figure for the terminal: amounts to cents, counts and text as they are."""
+    return (
+        _fmt(value) if "." in value and value.lstrip("-").replace(".", "", 1).isdigit() else value
+    )
+
+
 def _fmt(value: Any, places: int = 2) -> str:
     if value is None:
         return "—"
@@ -188,7 +195,7 @@ def print_summary(
         table.add_row(name, value)
     console.print(table)
     for strategy, figures in summary.get("strategies", {}).items():
-        details = ", ".join(f"{name} {value}" for name, value in figures.items())
+        details = ", ".join(f"{name} {_figure(value)}" for name, value in figures.items())
         console.print(f"[bold]{strategy}[/]: {details}")
     for liquidation in summary["liquidations"]:
         console.print(

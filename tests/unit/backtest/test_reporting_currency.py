@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from tests.unit.strategy.support import HOUR, T0, bars, build, run_strategies, venue
 
 from xmargin.core.errors import ConfigError
+from xmargin.research.report import build_report
+from xmargin.storage import open_database, persist_run
 from xmargin.testing.series import ohlcv
 
 D = Decimal
@@ -182,3 +184,16 @@ def test_the_currency_effect_is_the_equity_before_each_rate_move_times_the_move(
     total = D(summary["final_equity"]) - D(summary["start_equity"])
     assert sum(split.values(), D(0)) == total
     assert D(summary["start_equity"]) == D(10000) + D(20000) * rate[0]
+
+
+def test_a_stored_runs_report_shows_the_runs_own_split_in_its_reporting_currency(tmp_path):
+    btc = ["50000", "51000", "49000", "52000", "52000"]
+    usdc = ["1.0000", "0.9990", "0.9950", "1.0010", "1.0020"]
+    _, result = run(btc, usdc)
+    db = open_database(f"sqlite:///{tmp_path / 'runs.db'}")
+    run_id = persist_run(db, "x.toml", "seed = 1\n", 1, result)
+    report = build_report(db, run_id)
+    assert report.quote == "USDT"
+    assert report.pnl_split["currency"] == D("39.195")
+    expected = {k: D(v) for k, v in result.summary()["metrics"]["pnl_split"].items()}
+    assert report.pnl_split == expected

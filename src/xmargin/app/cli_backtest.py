@@ -175,9 +175,11 @@ def print_summary(
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("", style="dim")
     table.add_column("", justify="right")
+    currency = summary.get("reporting_currency", "")
+    effect = metrics.get("pnl_split", {}).get("currency", "0")
     rows = [
-        ("start equity", _fmt(summary["start_equity"])),
-        ("final equity", _fmt(summary["final_equity"])),
+        ("start equity", f"{_fmt(summary['start_equity'])} {currency}".rstrip()),
+        ("final equity", f"{_fmt(summary['final_equity'])} {currency}".rstrip()),
         ("total return", _pct(metrics.get("total_return"))),
         ("CAGR", _pct(metrics.get("cagr"))),
         ("Sharpe / Sortino", f"{_fmt(metrics.get('sharpe'))} / {_fmt(metrics.get('sortino'))}"),
@@ -188,6 +190,7 @@ def print_summary(
         ("funding paid (net)", _fmt(summary["funding_paid"])),
         ("interest paid", _fmt(summary["interest_paid"])),
         ("liquidations", str(len(summary["liquidations"]))),
+        *([("currency effect", _fmt(effect))] if Decimal(effect) else []),
         ("risk", _risk_line(summary["risk"])),
         ("events / wall time", f"{result.events_processed:,} in {result.wall_seconds:.2f} s"),
     ]

@@ -237,6 +237,8 @@ class Backtest:
                     seen = _in_run(self.config, times)
                     times, prices = times[seen], source.series.close[seen]
                     earlier = tracks.get(source.instrument)
+                    if earlier is not None and not len(times):
+                        continue
                     if earlier is not None and len(times):
                         before = earlier.ts_ms < times[0]
                         times = np.concatenate((earlier.ts_ms[before], times))

@@ -116,20 +116,17 @@ class ResultsRecorder:
         self.events.append(record)
         if isinstance(event, OrderFilled):
             signed = event.quantity if event.side.value == "buy" else -event.quantity
+            report, account = self._report, event.account
+            fee = report(account, event.fee_in_quote())
+            realized = report(account, event.realized_pnl)
             self.fills.append(
                 FillRecord(
-                    record["ts_ms"],
-                    event.account,
-                    event.instrument,
-                    signed,
-                    event.price,
-                    event.fee,
-                    event.realized_pnl,
+                    record["ts_ms"], account, event.instrument, signed, event.price, fee, realized
                 )
             )
-            self.fees_paid += self._report(event.account, event.fee_in_quote())
-            self.realized_pnl += event.realized_pnl
-            self.traded_notional += float(event.quantity * event.price)
+            self.fees_paid += fee
+            self.realized_pnl += realized
+            self.traded_notional += float(report(account, event.quantity * event.price))
         elif isinstance(event, FundingSettled):
             self.funding_paid += self._report(event.account, event.amount)
         elif isinstance(event, InterestCharged):

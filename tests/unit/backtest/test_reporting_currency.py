@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from tests.unit.strategy.support import HOUR, T0, bars, build, run_strategies, venue
 
 from xmargin.core.errors import ConfigError
+from xmargin.model.events import OrderFilled
+from xmargin.model.orders import OrderSide
 from xmargin.research.report import build_report
 from xmargin.storage import open_database, persist_run
 from xmargin.testing.series import ohlcv
@@ -197,3 +199,26 @@ def test_a_stored_runs_report_shows_the_runs_own_split_in_its_reporting_currency
     assert report.pnl_split["currency"] == D("39.195")
     expected = {k: D(v) for k, v in result.summary()["metrics"]["pnl_split"].items()}
     assert report.pnl_split == expected
+
+
+def test_round_trips_count_fees_and_realised_pnl_in_the_reporting_currency():
+    hold = {**HOLD, "params": {**HOLD["params"], "flatten_on_stop": True}}
+    btc = ["50000", "51000", "49000", "52000", "52000"]
+    usdc = ["1.0000", "0.9990", "0.9950", "1.0010", "1.0020"]
+    _, result = run(btc, usdc, strategies=(hold,))
+    # bought 0.1 at 50,000 (fee 2.5 USDC at 1.0000), sold at the end at 52,000: +200 USDC
+    # realised and a 2.6 USDC fee, both at 1.0020
+    assert result.metrics.trades == 1
+    assert result.metrics.average_win == D("200") * D("1.0020") - D("2.5") - D("2.6") * D("1.0020")
+
+
+def test_a_fee_taken_in_a_spot_pairs_base_is_valued_at_the_fill_price():
+    def fill(instrument: str, fee_asset: str) -> OrderFilled:
+        return OrderFilled(
+            0, "a", "c", instrument, OrderSide.BUY, D("2"), D("150"), D("0.002"), fee_asset,
+            "taker", D(0),
+        )  # fmt: skip
+
+    assert fill("SOL/USDT", "SOL").fee_in_quote() == D("0.3")
+    assert fill("SOL/USDT", "USDT").fee_in_quote() == D("0.002")
+    assert fill("SOL/USDT:USDT", "SOL").fee_in_quote() == D("0.002")

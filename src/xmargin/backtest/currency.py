@@ -131,15 +131,37 @@ def reporting_currency(
             continue
         stream = _rate_stream(config, sources, currency, target)
         if stream is None:
-            raise ConfigError(
-                f"{account} settles in {currency} but the run has no price of {currency} in "
-                f"the reporting currency {target}: add a [[data]] stream for "
-                f"{currency}/{target} (kind ohlcv), or set run.reporting_currency",
-                where=f"{config.path}: run.reporting_currency",
-            )
+            raise _no_rate(config, account, currency)
         _check_coverage(config, stream, first_ns // NANOS_PER_MILLI, last_ns // NANOS_PER_MILLI)
         streams[currency] = stream
     return ReportingCurrency(target, streams, quotes)
+
+
+def check_rate_streams(config: RunConfig) -> None:
+    """Before any data loads: every settle currency besides the reporting one has a
+    ``[[data]]`` stream that can price it."""
+    target = config.reporting_currency
+    pairs = {
+        (spec.base, spec.quote)
+        for d in config.data
+        if d.kind in ("ohlcv", "mark")
+        and (spec := config.instruments.get((d.venue, d.symbol))) is not None
+    }
+    for venue in config.venues:
+        for account in venue.accounts:
+            currency = account.model.quote
+            if currency != target and not {(currency, target), (target, currency)} & pairs:
+                raise _no_rate(config, account.id, currency)
+
+
+def _no_rate(config: RunConfig, account: str, currency: str) -> ConfigError:
+    target = config.reporting_currency
+    return ConfigError(
+        f"{account} settles in {currency} but the run has no price of {currency} in the "
+        f"reporting currency {target}: add a [[data]] stream for {currency}/{target} (kind "
+        "ohlcv), or set run.reporting_currency",
+        where=f"{config.path}: run.reporting_currency",
+    )
 
 
 def _rate_stream(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xmargin.backtest.currency import reporting_currency
+from xmargin.backtest.currency import check_rate_streams, reporting_currency
 from xmargin.backtest.equity import PriceTrack
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
 from xmargin.backtest.results import (
@@ -286,7 +286,9 @@ def run_backtest(
     fallback: bool = False,
     notices: Callable[[str], None] | None = None,
 ) -> BacktestResult:
-    """Load the config's data and run it (strategies are validated before any data loads)."""
+    """Load the config's data and run it (strategies and the streams converting settle
+    currencies are checked before any data loads)."""
     build_strategies(config)
+    check_rate_streams(config)
     sources = load_sources(config, data_dir=data_dir, fallback=fallback, notices=notices)
     return Backtest(config, sources).run(progress)

@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.unit.strategy.support import HOUR, T0, bars, build, run_strategies, venue
 
+from xmargin.backtest.runner import run_backtest
 from xmargin.core.errors import ConfigError
+from xmargin.engine.config import parse_run_config
 from xmargin.model.events import OrderFilled
 from xmargin.model.orders import OrderSide
 from xmargin.research.report import build_report
@@ -222,3 +224,21 @@ def test_a_fee_taken_in_a_spot_pairs_base_is_valued_at_the_fill_price():
     assert fill("SOL/USDT", "SOL").fee_in_quote() == D("0.3")
     assert fill("SOL/USDT", "USDT").fee_in_quote() == D("0.002")
     assert fill("SOL/USDT:USDT", "SOL").fee_in_quote() == D("0.002")
+
+
+def test_a_missing_rate_stream_is_reported_before_any_data_loads(tmp_path):
+    document = {
+        "venues": VENUES,
+        "data": [
+            {
+                "venue": "hl",
+                "symbol": BTC_USDC,
+                "kind": "ohlcv",
+                "timeframe": "1h",
+                "path": str(tmp_path / "absent.csv"),
+            }
+        ],
+    }
+    config = parse_run_config(document, tmp_path / "run.toml")
+    with pytest.raises(ConfigError, match=r"run\.reporting_currency: hl\.main settles in USDC"):
+        run_backtest(config, data_dir=tmp_path)

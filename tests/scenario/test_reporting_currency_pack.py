@@ -155,3 +155,74 @@ def test_without_the_usdc_stream_the_cli_stops_with_one_line_naming_the_fix(pack
         "the run has no price of USDC in the reporting currency USDT: add a [[data]] stream "
         "for USDC/USDT (kind ohlcv), or set run.reporting_currency"
     )
+
+
+COLLATERAL = """
+seed = 1
+
+[run]
+start = "2025-04-01"
+end = "2025-04-04"
+data_dir = "{pack}"
+
+[risk.breakers]
+daily_loss = false
+max_drawdown = false
+
+[[venues]]
+id = "binance"
+model = "binance_usdm_cross"
+params = { multi_assets = true }
+
+[[venues.accounts]]
+id = "main"
+balances = { USDT = "10000", USDC = "5000" }
+
+[[data]]
+venue = "binance"
+symbol = "USDC/USDT"
+kind = "ohlcv"
+timeframe = "5m"
+path = "stablecoins/binance_spot_USDCUSDT_5m.csv.gz"
+
+[[data]]
+venue = "binance"
+symbol = "BTC/USDT:USDT"
+kind = "ohlcv"
+timeframe = "5m"
+path = "binance_usdm_perp/BTCUSDT_perp_5m.csv.gz"
+
+[[strategies]]
+id = "hold"
+strategy = "buy_and_hold"
+account = "binance.main"
+params = { instrument = "BTC/USDT:USDT", quantity = "0.1" }
+"""
+
+
+def test_usdc_collateral_in_a_usdt_account_is_the_currency_line(pack, tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text(COLLATERAL.replace("{pack}", str(pack)), encoding="utf-8")
+    config = load_run_config(path)
+    result = Backtest(config, load_sources(config)).run()
+    usdc_spec = config.instruments[("binance", "USDC/USDT")]
+    btc_spec = config.instruments[("binance", "BTC/USDT:USDT")]
+    rate_times, rate_floats = closes(pack / "stablecoins/binance_spot_USDCUSDT_5m.csv.gz")
+    rates = [usdc_spec.make_mark(r) for r in rate_floats]
+    btc_times, btc_floats = closes(pack / "binance_usdm_perp/BTCUSDT_perp_5m.csv.gz")
+    btc = [btc_spec.make_price(p) for p in btc_floats]
+    first = min(t for t in rate_times + btc_times if t > START_MS)
+    last = max(t for t in rate_times + btc_times if t <= END_MS)
+    entry, exit_ = last_at(btc_times, btc, first), last_at(btc_times, btc, last)
+    r_first, r_last = last_at(rate_times, rates, first), last_at(rate_times, rates, last)
+    fee = D("0.1") * entry * D("0.0005")
+
+    summary = result.summary()
+    split = {k: D(v) for k, v in summary["metrics"]["pnl_split"].items()}
+    assert D(summary["start_equity"]) == D(10000) + D(5000) * r_first
+    assert D(summary["final_equity"]) == D(10000) + D(5000) * r_last - fee + D("0.1") * (
+        exit_ - entry
+    )
+    assert split["currency"] == D(5000) * (r_last - r_first) != 0
+    assert split["trading"] == D("0.1") * (exit_ - entry)
+    assert split["fees"] == -fee

@@ -11,12 +11,15 @@ by the pair's price gate; an inverted rate is ``1 / price`` at 28 significant di
 that settles in or holds a currency it cannot price stops at start-up with a
 ``ConfigError`` naming the currency and the stream to add.
 
-The currency effect is the revaluation of the accounts' equity by rate moves: whenever the
-rate of ``C`` changes at a step (from ``r`` to ``r'``), each account settling in ``C`` adds
-``E × (r' − r)``, ``E`` its exact equity in ``C`` just before the step's market data.
-Everything else an account earns is converted at the rate of the moment it happens, so
-``Σ E_end × r_end − Σ E_start × r_start`` = the currency effect + the account's own PnL
-at point-in-time rates, exactly.
+The currency effect has two parts. Translation: whenever the rate of ``C`` changes at a step
+(from ``r`` to ``r'``), each account settling in ``C`` adds ``E × (r' − r)``, ``E`` its exact
+equity in ``C`` just before the step's market data. Holdings: an asset besides its settle
+currency that an account starts with (collateral such as USDC in a USDT account) adds, over
+each step, its balance before the step × the move of the venue's price of it during the step,
+converted at the step's rate; once the account trades it in a spot pair (as the base) it is a
+position and its moves are trading PnL. Everything else an account earns is converted at the
+rate of the moment it happens; trading PnL is the rest, so the split sums to the equity change
+exactly.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from xmargin.core.clock import NANOS_PER_MILLI
 from xmargin.core.errors import ConfigError
 from xmargin.data.series import OhlcvSeries
 from xmargin.engine.config import RunConfig
+from xmargin.model.events import OrderFilled
 from xmargin.model.instruments import Instrument, InstrumentKind
 from xmargin.model.numbers import ZERO
 
@@ -68,8 +72,13 @@ class ReportingCurrency:
     each account's currency effect so far (see the module docstring)."""
 
     def __init__(
-        self, currency: str, streams: Mapping[str, RateStream], quotes: Mapping[str, str]
+        self,
+        currency: str,
+        streams: Mapping[str, RateStream],
+        quotes: Mapping[str, str],
+        holdings: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """``holdings``: per account, the assets besides its settle currency it starts with."""
         self.currency = currency
         self.streams = dict(streams)
         self.quotes = dict(quotes)
@@ -77,6 +86,12 @@ class ReportingCurrency:
         self._rows: dict[str, int] = dict.fromkeys(self.streams, -1)
         self._effect: dict[str, Decimal] = dict.fromkeys(self.quotes, ZERO)
         self.foreign = tuple(a for a, q in self.quotes.items() if q != currency)
+        self._held: dict[tuple[str, str], tuple[Decimal, Decimal | None]] = {
+            (account, asset): (ZERO, None)
+            for account, assets in (holdings or {}).items()
+            for asset in assets
+        }
+        self.active = bool(self.foreign or self._held)
 
     def value(self, account: str, amount: Decimal) -> Decimal:
         """``amount`` in ``account``'s settle currency, in the reporting currency now."""
@@ -91,9 +106,28 @@ class ReportingCurrency:
     def total_effect(self) -> Decimal:
         return sum(self._effect.values(), ZERO)
 
-    def advance(self, ts_ns: int, equity_of: Callable[[str], Decimal] | None) -> None:
+    def on_fill(self, fill: OrderFilled) -> None:
+        """A holding the account trades in a spot pair (as its base) is a position from then
+        on: its price moves are trading PnL."""
+        if ":" not in fill.instrument:
+            self._held.pop((fill.account, fill.instrument.split("/", maxsplit=1)[0]), None)
+
+    def advance(
+        self,
+        ts_ns: int,
+        equity_of: Callable[[str], Decimal] | None,
+        holding_of: Callable[[str, str], tuple[Decimal, Decimal | None]],
+    ) -> None:
         """Move every rate to its value at ``ts_ns``; with ``equity_of`` (once the start
-        equity is taken) book each foreign account's revaluation."""
+        equity is taken) book the revaluation of each holding over the previous step and of
+        each foreign account's equity. ``holding_of(account, asset)`` is the balance and the
+        venue's price of it in the account's settle currency now."""
+        counting = equity_of is not None
+        for key, (balance, price) in self._held.items():
+            now = holding_of(*key)
+            if counting and balance and price is not None and now[1] is not None:
+                self._effect[key[0]] += self.value(key[0], balance * (now[1] - price))
+            self._held[key] = now
         ts_ms = ts_ns // NANOS_PER_MILLI
         for currency, stream in self.streams.items():
             row = self._rows[currency]
@@ -134,7 +168,12 @@ def reporting_currency(
             raise _no_rate(config, account, currency)
         _check_coverage(config, stream, first_ns // NANOS_PER_MILLI, last_ns // NANOS_PER_MILLI)
         streams[currency] = stream
-    return ReportingCurrency(target, streams, quotes)
+    holdings = {
+        a.id: [asset for asset, amount in a.balances.items() if amount and asset != quotes[a.id]]
+        for v in config.venues
+        for a in v.accounts
+    }
+    return ReportingCurrency(target, streams, quotes, {k: v for k, v in holdings.items() if v})
 
 
 def check_rate_streams(config: RunConfig) -> None:

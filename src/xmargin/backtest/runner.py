@@ -29,6 +29,7 @@ from xmargin.engine.config import RunConfig
 from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
 from xmargin.margin.base import MarginReport
+from xmargin.model.events import OrderFilled
 from xmargin.model.numbers import ZERO
 from xmargin.portfolio.ledger import Ledger
 from xmargin.risk.engine import RiskEngine
@@ -90,6 +91,7 @@ class Backtest:
             config, sources, int(self.feed.ts_ns[0]), int(self.feed.ts_ns[-1])
         )
         self.kernel.reporting = self.reporting
+        self.kernel.bus.subscribe(OrderFilled, self.reporting.on_fill)
 
     def attach(self, strategy: Strategy, account: str) -> None:
         """Add a strategy trading ``account``; it hears that account's venue's streams."""
@@ -118,9 +120,8 @@ class Backtest:
         kernel, feed = self.kernel, self.feed
         handlers = [self._handler(s) for s in self.sources]
         first_ts = int(feed.ts_ns[0])
-        reporting = self.reporting
-        revalue = reporting.advance if reporting.foreign else None
-        reporting.advance(first_ts, None)
+        revalue = self._revalue if self.reporting.active else None
+        self._revalue(first_ts, counting=False)
         kernel.start(first_ts)
         self.recorder.checkpoint_all(first_ts)
         sample_every = self.config.margin_curve_ms * NANOS_PER_MILLI
@@ -144,7 +145,7 @@ class Backtest:
                         next_progress = done + PROGRESS_EVERY
                 begin(ts)
                 if revalue is not None:
-                    revalue(ts, None if start_equity is None else self._account_equity)
+                    revalue(ts, counting=start_equity is not None)
                 step = ts
             handlers[source](row)
         if step is not None:
@@ -152,20 +153,13 @@ class Backtest:
                 start_equity = self._equity()
             kernel.end_step(step)
             kernel.stop()
+            if revalue is not None:
+                revalue(step, counting=True)  # the last step's moves
             self._sampled_day = -1
             self._sample_margin(step)
         if progress is not None:
             progress(total, total)
-        result = build_result(
-            self.recorder,
-            feed.curve_times_ns(),
-            self._tracks(),
-            self._asset_tracks(),
-            {a.id: a.model.quote for v in self.config.venues for a in v.accounts},
-            start_equity or ZERO,
-            self._equity(),
-            Conversion(reporting.currency, reporting.tracks(), reporting.total_effect),
-        )
+        result = self._result(start_equity or ZERO)
         result.account_samples = self.account_samples
         result.risk_controls = self.config.risk.describe()
         result.strategy_results = {
@@ -176,6 +170,19 @@ class Backtest:
         result.wall_seconds = time.perf_counter() - started
         result.events_processed = total
         return result
+
+    def _result(self, start_equity: Decimal) -> BacktestResult:
+        reporting = self.reporting
+        return build_result(
+            self.recorder,
+            self.feed.curve_times_ns(),
+            self._tracks(),
+            self._asset_tracks(),
+            {a.id: a.model.quote for v in self.config.venues for a in v.accounts},
+            start_equity,
+            self._equity(),
+            Conversion(reporting.currency, reporting.tracks(), reporting.total_effect),
+        )
 
     def _handler(self, source: FeedSource) -> Callable[[int], None]:
         """Return the function turning one row of ``source`` into an event for the kernel."""
@@ -198,6 +205,18 @@ class Backtest:
         venue = self.venues[self.config.accounts[account_id]]
         account = venue.accounts[account_id]
         return account.model.assess(venue.snapshot(account)).equity
+
+    def _revalue(self, ts: int, *, counting: bool) -> None:
+        """Move the conversion rates to ``ts``; once ``counting`` (the start equity is taken)
+        book the currency effect."""
+        equity_of = self._account_equity if counting else None
+        self.reporting.advance(ts, equity_of, self._holding)
+
+    def _holding(self, account_id: str, asset: str) -> tuple[Decimal, Decimal | None]:
+        """An account's balance of ``asset`` and its venue's price of it now."""
+        venue = self.venues[self.config.accounts[account_id]]
+        account = venue.accounts[account_id]
+        return account.book.balance(asset), venue.asset_price(asset, account.quote)
 
     def _sample_margin(self, ts: int) -> None:
         """The hourly margin-ratio curve; once per UTC day (and at the end) every account's

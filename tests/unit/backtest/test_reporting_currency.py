@@ -242,3 +242,33 @@ def test_a_missing_rate_stream_is_reported_before_any_data_loads(tmp_path):
     config = parse_run_config(document, tmp_path / "run.toml")
     with pytest.raises(ConfigError, match=r"run\.reporting_currency: hl\.main settles in USDC"):
         run_backtest(config, data_dir=tmp_path)
+
+
+def collateral_run(strategies=()):
+    account = {"main": {"USDT": "1000", "USDC": "500"}}
+    holding = venue("bin", "binance_cross_margin", account, taker="0.001")
+    holding["params"] = {"mode": "classic_3x"}
+    data = [bars("bin", "USDC/USDT", ohlcv(T0, "1h", flat(["1.0000", "0.9900", "0.9800"])))]
+    return run_strategies([holding], data, list(strategies), risk=NO_BREAKERS)
+
+
+def test_collateral_in_another_currency_moves_the_currency_line_until_it_is_traded():
+    _, result = collateral_run()
+    summary = result.summary()
+    split = {k: D(v) for k, v in summary["metrics"]["pnl_split"].items()}
+    # 500 USDC valued by the venue at 1.00, then 0.99, then 0.98: all of it currency
+    assert (D(summary["start_equity"]), D(summary["final_equity"])) == (D(1500), D(1490))
+    assert (split["currency"], split["trading"]) == (D("-10"), D(0))
+
+    buy = {
+        "id": "buy",
+        "strategy": "buy_and_hold",
+        "account": "bin.main",
+        "params": {"instrument": "USDC/USDT", "quantity": "100"},
+    }
+    _, traded = collateral_run([buy])
+    split = {k: D(v) for k, v in traded.summary()["metrics"]["pnl_split"].items()}
+    # bought 100 more at the first close: from then on USDC is a position (trading PnL)
+    total = D(traded.summary()["final_equity"]) - D(traded.summary()["start_equity"])
+    assert split["currency"] == 0
+    assert split["trading"] + split["fees"] == total

@@ -37,6 +37,30 @@ def test_example_backtests_on_the_pack(name):
     assert summary["fills"] > 0
     assert summary["liquidations"] == []
     assert Decimal(summary["final_equity"]) > Decimal(summary["start_equity"]) / 2
+    checked = assert_strategy_split_is_the_summarys(summary)
+    assert checked == (name in PAIR_EXAMPLES)
+
+
+PAIR_EXAMPLES = {"funding_carry_spot_perp", "funding_perp_perp", "spread_arb_sol_perp_spot"}
+SPLIT_LINES = {"basis": "trading", "funding": "funding", "fees": "fees", "interest": "interest"}
+
+
+def assert_strategy_split_is_the_summarys(summary: dict) -> bool:
+    """A pair strategy trading all of the run's accounts reports the summary's own figures,
+    exactly (there are no liquidation fees: the examples are not liquidated). Return whether
+    there was one."""
+    split = summary["metrics"]["pnl_split"]
+    checked = False
+    for figures in summary["strategies"].values():
+        if "basis" not in figures:
+            continue
+        checked = True
+        total = Decimal(summary["final_equity"]) - Decimal(summary["start_equity"])
+        assert Decimal(figures["total"]) == total
+        assert Decimal(figures["currency"]) == Decimal(split["currency"])
+        for line, summary_line in SPLIT_LINES.items():
+            assert Decimal(figures[line]) == Decimal(split[summary_line]), line
+    return checked
 
 
 def test_every_new_strategy_has_an_example():

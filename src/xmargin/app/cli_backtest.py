@@ -192,6 +192,13 @@ def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) ->
     write_text(out / "margin_ratio.csv", "\n".join(margin) + "\n")
 
 
+def _figure(value: str) -> str:
+    """A strategy's figure for the terminal: amounts to cents, counts and text as they are."""
+    return (
+        _fmt(value) if "." in value and value.lstrip("-").replace(".", "", 1).isdigit() else value
+    )
+
+
 def _fmt(value: Any, places: int = 2) -> str:
     if value is None:
         return "—"
@@ -209,9 +216,11 @@ def print_summary(
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("", style="dim")
     table.add_column("", justify="right")
+    currency = summary.get("reporting_currency", "")
+    effect = metrics.get("pnl_split", {}).get("currency", "0")
     rows = [
-        ("start equity", _fmt(summary["start_equity"])),
-        ("final equity", _fmt(summary["final_equity"])),
+        ("start equity", f"{_fmt(summary['start_equity'])} {currency}".rstrip()),
+        ("final equity", f"{_fmt(summary['final_equity'])} {currency}".rstrip()),
         ("total return", _pct(metrics.get("total_return"))),
         ("CAGR", _pct(metrics.get("cagr"))),
         ("Sharpe / Sortino", f"{_fmt(metrics.get('sharpe'))} / {_fmt(metrics.get('sortino'))}"),
@@ -222,6 +231,7 @@ def print_summary(
         ("funding paid (net)", _fmt(summary["funding_paid"])),
         ("interest paid", _fmt(summary["interest_paid"])),
         ("liquidations", str(len(summary["liquidations"]))),
+        *([("currency effect", _fmt(effect))] if Decimal(effect) else []),
         ("risk", _risk_line(summary["risk"])),
         ("events / wall time", f"{result.events_processed:,} in {result.wall_seconds:.2f} s"),
     ]
@@ -229,7 +239,7 @@ def print_summary(
         table.add_row(name, value)
     console.print(table)
     for strategy, figures in summary.get("strategies", {}).items():
-        details = ", ".join(f"{name} {value}" for name, value in figures.items())
+        details = ", ".join(f"{name} {_figure(value)}" for name, value in figures.items())
         console.print(f"[bold]{strategy}[/]: {details}")
     for liquidation in summary["liquidations"]:
         console.print(

@@ -42,10 +42,14 @@ from xmargin.portfolio.ledger import AccountBook, Ledger
 NS_PER_MS = 1_000_000
 
 
-def _in_quote(amount: Decimal, asset: str, instrument: str, price: Decimal) -> Decimal:
-    """Value a fee paid in a spot pair's base asset in its quote (at the fill price)."""
-    base = instrument.split("/", maxsplit=1)[0]
-    return amount * price if asset == base and ":" not in instrument else amount
+@dataclass(frozen=True)
+class Conversion:
+    """The reporting currency, its rate tracks per other settle currency and the run's
+    currency effect (see ``backtest/currency.py``)."""
+
+    currency: str
+    tracks: Mapping[str, PriceTrack]
+    effect: Decimal
 
 
 def _accounts_of(event: object) -> tuple[str, ...]:
@@ -82,11 +86,14 @@ class ResultsRecorder:
         ledger: Ledger,
         accounts: Sequence[str],
         value_in_quote: Callable[[str, str, Decimal], Decimal] | None = None,
+        in_reporting: Callable[[str, Decimal], Decimal] | None = None,
     ) -> None:
         """``value_in_quote(account, asset, amount)`` values coin amounts (interest on a coin
-        loan) in the account's quote currency at the current price."""
+        loan) in the account's quote currency at the current price; ``in_reporting(account,
+        amount)`` converts an amount in the account's quote into the reporting currency."""
         self.ledger = ledger
         self._value = value_in_quote or (lambda _account, _asset, amount: amount)
+        self._report = in_reporting or (lambda _account, amount: amount)
         self.events: list[dict[str, Any]] = []
         self.fills: list[FillRecord] = []
         self.checkpoints: dict[str, list[Checkpoint]] = {a: [] for a in accounts}
@@ -113,30 +120,30 @@ class ResultsRecorder:
         self.events.append(record)
         if isinstance(event, OrderFilled):
             signed = event.quantity if event.side.value == "buy" else -event.quantity
+            report, account = self._report, event.account
+            fee = report(account, event.fee_in_quote())
+            realized = report(account, event.realized_pnl)
             self.fills.append(
                 FillRecord(
-                    record["ts_ms"],
-                    event.account,
-                    event.instrument,
-                    signed,
-                    event.price,
-                    event.fee,
-                    event.realized_pnl,
+                    record["ts_ms"], account, event.instrument, signed, event.price, fee, realized
                 )
             )
-            self.fees_paid += _in_quote(event.fee, event.fee_asset, event.instrument, event.price)
-            self.realized_pnl += event.realized_pnl
-            self.traded_notional += float(event.quantity * event.price)
+            self.fees_paid += fee
+            self.realized_pnl += realized
+            self.traded_notional += float(report(account, event.quantity * event.price))
         elif isinstance(event, CollateralConverted):
-            self.fees_paid += _in_quote(event.fee, event.fee_asset, event.instrument, event.price)
+            # the conversion sells a coin for the quote: its fee is in the quote currency
+            self.fees_paid += self._report(event.account, event.fee)
         elif isinstance(event, FundingSettled):
-            self.funding_paid += event.amount
+            self.funding_paid += self._report(event.account, event.amount)
         elif isinstance(event, InterestCharged):
-            self.interest_paid += self._value(event.account, event.asset, event.amount)
+            self.interest_paid += self._charged(event.account, event.asset, event.amount)
         elif isinstance(event, LoanBorrowed) and event.first_hour_interest:
-            self.interest_paid += self._value(event.account, event.asset, event.first_hour_interest)
+            self.interest_paid += self._charged(
+                event.account, event.asset, event.first_hour_interest
+            )
         elif isinstance(event, Liquidated):
-            self.liquidation_fees += event.fee
+            self.liquidation_fees += self._report(event.account, event.fee)
             self.liquidations.append(
                 {
                     "ts_ms": record["ts_ms"],
@@ -161,6 +168,9 @@ class ResultsRecorder:
                     self.checkpoints[account].append(
                         _float_state(self.ledger.book(account), record["ts_ms"])
                     )
+
+    def _charged(self, account: str, asset: str, amount: Decimal) -> Decimal:
+        return self._report(account, self._value(account, asset, amount))
 
     def sample_margin(self, account: str, ts_ns: int, ratio: Decimal | None) -> None:
         self.margin_samples[account].append(
@@ -196,6 +206,7 @@ class BacktestResult:
     events_processed: int = 0
     risk_controls: list[tuple[str, str]] = field(default_factory=list)
     strategy_results: dict[str, dict[str, str]] = field(default_factory=dict)
+    reporting_currency: str = ""
 
     def summary(self) -> dict[str, Any]:
         rec = self.recorder
@@ -218,6 +229,7 @@ class BacktestResult:
             ],
         }
         return {
+            "reporting_currency": self.reporting_currency,
             "start_equity": decimal_string(self.start_equity),
             "final_equity": decimal_string(self.final_equity),
             "orders": rec.orders_submitted,
@@ -244,8 +256,13 @@ def build_result(
     quotes: Mapping[str, str],
     start_equity: Decimal,
     final_equity: Decimal,
+    reporting: Conversion | None = None,
 ) -> BacktestResult:
-    """Rebuild curves on the bar grid and compute the metrics."""
+    """Rebuild curves on the bar grid and compute the metrics; with ``reporting``, every
+    account's curve is converted into the reporting currency (in its figures the recorder's
+    totals and the start and final equity already are)."""
+    currency = reporting.currency if reporting is not None else ""
+    rates = reporting.tracks if reporting is not None else {}
     grid_ms = (grid_ns // NS_PER_MS).astype(np.int64)
     equity = np.zeros(len(grid_ms))
     gross = np.zeros(len(grid_ms))
@@ -253,8 +270,13 @@ def build_result(
         if not checkpoints or not len(grid_ms):
             continue
         quote = quotes[account]
-        equity = equity + equity_on_grid(grid_ms, checkpoints, marks, asset_prices, quote)
-        gross = gross + gross_notional_on_grid(grid_ms, checkpoints, marks, asset_prices, quote)
+        own = equity_on_grid(grid_ms, checkpoints, marks, asset_prices, quote)
+        own_gross = gross_notional_on_grid(grid_ms, checkpoints, marks, asset_prices, quote)
+        if quote != currency and quote in rates:
+            rate = rates[quote].at(grid_ms)
+            own, own_gross = own * rate, own_gross * rate
+        equity = equity + own
+        gross = gross + own_gross
     trips = round_trips(recorder.fills)
     costs = (
         recorder.fees_paid
@@ -262,12 +284,14 @@ def build_result(
         + recorder.interest_paid
         + recorder.liquidation_fees
     )
+    effect = reporting.effect if reporting is not None else ZERO
     split = {
-        "trading": final_equity - start_equity + costs,
+        "trading": final_equity - start_equity - effect + costs,
         "fees": -recorder.fees_paid,
         "funding": -recorder.funding_paid,
         "interest": -recorder.interest_paid,
         "liquidation_fees": -recorder.liquidation_fees,
+        "currency": effect,
     }
     metrics = compute_metrics(grid_ms, equity, gross, trips, recorder.traded_notional, split)
     return BacktestResult(
@@ -279,4 +303,5 @@ def build_result(
         gross,
         metrics,
         recorder.margin_samples,
+        reporting_currency=currency,
     )

@@ -9,9 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
+from xmargin.backtest.currency import check_rate_streams, reporting_currency
 from xmargin.backtest.equity import PriceTrack
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
-from xmargin.backtest.results import AccountSample, BacktestResult, ResultsRecorder, build_result
+from xmargin.backtest.results import (
+    AccountSample,
+    BacktestResult,
+    Conversion,
+    ResultsRecorder,
+    build_result,
+)
 from xmargin.backtest.sources import load_sources
 from xmargin.core.clock import NANOS_PER_MILLI, SimClock
 from xmargin.core.errors import ConfigError
@@ -22,6 +29,7 @@ from xmargin.engine.config import INDEX_NOT_SUPPORTED, RunConfig
 from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
 from xmargin.margin.base import MarginReport
+from xmargin.model.events import OrderFilled
 from xmargin.model.numbers import ZERO
 from xmargin.portfolio.ledger import Ledger
 from xmargin.risk.engine import RiskEngine
@@ -68,7 +76,9 @@ class Backtest:
         self._sampled_day = -1
         self.risk = risk if risk is not None else RiskEngine(config.risk)
         self.kernel = Kernel(self.clock, self.ledger, self.venues, self.risk, ids)
-        self.recorder = ResultsRecorder(self.ledger, list(config.accounts), self._in_quote)
+        self.recorder = ResultsRecorder(
+            self.ledger, list(config.accounts), self._in_quote, self._in_reporting
+        )
         self.kernel.bus.subscribe(object, self.recorder.on_event)
         for strategy, account_id in build_strategies(config):
             self.attach(strategy, account_id)
@@ -77,6 +87,11 @@ class Backtest:
         self.feed = MergedFeed(sources, start_ns, end_ns)
         if not len(self.feed):
             raise ConfigError("no market data in the run's time range", where=str(config.path))
+        self.reporting = reporting_currency(
+            config, sources, int(self.feed.ts_ns[0]), int(self.feed.ts_ns[-1])
+        )
+        self.kernel.reporting = self.reporting
+        self.kernel.bus.subscribe(OrderFilled, self.reporting.on_fill)
 
     def attach(self, strategy: Strategy, account: str) -> None:
         """Add a strategy trading ``account``; it hears that account's venue's streams."""
@@ -91,9 +106,10 @@ class Backtest:
     def _in_quote(self, account_id: str, asset: str, amount: Decimal) -> Decimal:
         """Value ``amount`` of ``asset`` in the account's quote at the current price."""
         venue = self.venues[self.config.accounts[account_id]]
-        quote = venue.accounts[account_id].quote
-        price = None if asset == quote else venue.asset_price(asset, quote)
-        return amount if price is None else amount * price
+        return venue.value_in_quote(account_id, asset, amount)
+
+    def _in_reporting(self, account_id: str, amount: Decimal) -> Decimal:
+        return self.reporting.value(account_id, amount)
 
     def _emit(self, event: object) -> None:
         self.kernel.emit(event)
@@ -104,6 +120,8 @@ class Backtest:
         kernel, feed = self.kernel, self.feed
         handlers = [self._handler(s) for s in self.sources]
         first_ts = int(feed.ts_ns[0])
+        revalue = self._revalue if self.reporting.active else None
+        self._revalue(first_ts, counting=False)
         kernel.start(first_ts)
         self.recorder.checkpoint_all(first_ts)
         sample_every = self.config.margin_curve_ms * NANOS_PER_MILLI
@@ -126,6 +144,8 @@ class Backtest:
                         progress(done, total)
                         next_progress = done + PROGRESS_EVERY
                 begin(ts)
+                if revalue is not None:
+                    revalue(ts, counting=start_equity is not None)
                 step = ts
             handlers[source](row)
         if step is not None:
@@ -133,19 +153,13 @@ class Backtest:
                 start_equity = self._equity()
             kernel.end_step(step)
             kernel.stop()
+            if revalue is not None:
+                revalue(step, counting=True)  # the last step's moves
             self._sampled_day = -1
             self._sample_margin(step)
         if progress is not None:
             progress(total, total)
-        result = build_result(
-            self.recorder,
-            feed.curve_times_ns(),
-            self._tracks(),
-            self._asset_tracks(),
-            {a.id: a.model.quote for v in self.config.venues for a in v.accounts},
-            start_equity or ZERO,
-            self._equity(),
-        )
+        result = self._result(start_equity or ZERO)
         result.account_samples = self.account_samples
         result.risk_controls = self.config.risk.describe()
         result.strategy_results = {
@@ -157,6 +171,19 @@ class Backtest:
         result.events_processed = total
         return result
 
+    def _result(self, start_equity: Decimal) -> BacktestResult:
+        reporting = self.reporting
+        return build_result(
+            self.recorder,
+            self.feed.curve_times_ns(),
+            self._tracks(),
+            self._asset_tracks(),
+            {a.id: a.model.quote for v in self.config.venues for a in v.accounts},
+            start_equity,
+            self._equity(),
+            Conversion(reporting.currency, reporting.tracks(), reporting.total_effect),
+        )
+
     def _handler(self, source: FeedSource) -> Callable[[int], None]:
         """Return the function turning one row of ``source`` into an event for the kernel."""
         if source.kind == "index":
@@ -166,11 +193,31 @@ class Backtest:
         return event_feeder(source, self.kernel.handler(kind, source.venue, source.instrument))
 
     def _equity(self) -> Decimal:
+        """All accounts' equity in the reporting currency now."""
         total = ZERO
         for venue in self.venues.values():
             for account in venue.accounts.values():
-                total += account.model.assess(venue.snapshot(account)).equity
+                equity = account.model.assess(venue.snapshot(account)).equity
+                total += self.reporting.value(account.id, equity)
         return total
+
+    def _account_equity(self, account_id: str) -> Decimal:
+        """One account's equity in its settle currency now."""
+        venue = self.venues[self.config.accounts[account_id]]
+        account = venue.accounts[account_id]
+        return account.model.assess(venue.snapshot(account)).equity
+
+    def _revalue(self, ts: int, *, counting: bool) -> None:
+        """Move the conversion rates to ``ts``; once ``counting`` (the start equity is taken)
+        book the currency effect."""
+        equity_of = self._account_equity if counting else None
+        self.reporting.advance(ts, equity_of, self._holding)
+
+    def _holding(self, account_id: str, asset: str) -> tuple[Decimal, Decimal | None]:
+        """An account's balance of ``asset`` and its venue's price of it now."""
+        venue = self.venues[self.config.accounts[account_id]]
+        account = venue.accounts[account_id]
+        return account.book.balance(asset), venue.asset_price(asset, account.quote)
 
     def _sample_margin(self, ts: int) -> None:
         """The hourly margin-ratio curve; once per UTC day (and at the end) every account's
@@ -200,14 +247,18 @@ class Backtest:
 
     def _tracks(self) -> dict[str, PriceTrack]:
         """Price tracks per instrument, valued as the venue does: the mark feed where there is
-        one (bar closes until its first value), else the bar closes."""
+        one (bar closes until its first value), else the bar closes; only the values the run
+        saw (none from before ``run.start``)."""
         tracks: dict[str, PriceTrack] = {}
         for kind in ("ohlcv", "mark"):
             for source in self.sources:
                 if source.kind == kind and isinstance(source.series, OhlcvSeries):
                     times = source.event_times_ns() // NANOS_PER_MILLI
-                    prices = source.series.close
+                    seen = _in_run(self.config, times)
+                    times, prices = times[seen], source.series.close[seen]
                     earlier = tracks.get(source.instrument)
+                    if earlier is not None and not len(times):
+                        continue
                     if earlier is not None and len(times):
                         before = earlier.ts_ms < times[0]
                         times = np.concatenate((earlier.ts_ms[before], times))
@@ -221,6 +272,17 @@ class Backtest:
             if ":" not in symbol:
                 tracks[symbol.split("/")[0]] = track
         return tracks
+
+
+def _in_run(config: RunConfig, bar_closes_ms: np.ndarray) -> np.ndarray:
+    """Which bar closes fall in the run (after ``run.start``, up to ``run.end``): the prices
+    the venues see."""
+    keep = np.ones(len(bar_closes_ms), dtype=bool)
+    if config.start_ms is not None:
+        keep &= bar_closes_ms > config.start_ms
+    if config.end_ms is not None:
+        keep &= bar_closes_ms <= config.end_ms
+    return keep
 
 
 def build_strategies(config: RunConfig) -> list[tuple[Strategy, str]]:
@@ -246,11 +308,13 @@ def run_backtest(
     recorded: Sequence[str | None] = (),
     origins: Callable[[list[str]], None] | None = None,
 ) -> BacktestResult:
-    """Load the config's data and run it (strategies are validated before any data loads).
+    """Load the config's data and run it (strategies and the streams converting settle
+    currencies are checked before any data loads).
 
     ``recorded`` and ``origins``: where each data table came from, as ``load_sources``.
     """
     build_strategies(config)
+    check_rate_streams(config)
     sources = load_sources(
         config,
         data_dir=data_dir,

@@ -95,6 +95,7 @@ class RunConfig:
     description: str = ""
     accounts: dict[str, str] = field(default_factory=dict)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    reporting_currency: str = "USDT"
 
 
 def load_run_config(path: str | Path) -> RunConfig:
@@ -127,6 +128,13 @@ def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
     data_dir = _path(run, "data_dir", path.parent)
     catalog = _path(run, "catalog", path.parent)
     margin_curve_ms = _duration_ms(run, "margin_curve", "1h")
+    reporting = run.take("reporting_currency", "")
+    if reporting != "" and not (
+        isinstance(reporting, str) and reporting.isalnum() and reporting.isupper()
+    ):
+        raise run.fail(
+            "reporting_currency", f"must be an asset code such as USDT, got {reporting!r}"
+        )
     run.finish()
     venues = tuple(
         _venue(item, f"{source}: venues[{i}]", path.parent)
@@ -167,6 +175,7 @@ def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
         description,
         accounts,
         risk,
+        reporting or venues[0].accounts[0].model.quote,
     )
 
 

@@ -28,6 +28,7 @@ from xmargin.portfolio.ledger import AccountBook, Ledger
 from xmargin.risk.engine import RiskEngine
 from xmargin.strategy.base import Strategy
 from xmargin.strategy.context import StrategyContext
+from xmargin.strategy.reporting import Reporting, SettleCurrency
 from xmargin.venues.sim.exchange import SimulatedExchange
 from xmargin.venues.sim.markets import MarketState
 
@@ -51,6 +52,7 @@ class Kernel:
         self.risk = risk
         self.ids = ids
         self.bus = MessageBus()
+        self.reporting: Reporting = SettleCurrency()
         self.strategies: dict[str, Strategy] = {}
         self._account_venue: dict[str, SimulatedExchange] = {}
         for venue in self.venues.values():

@@ -140,6 +140,13 @@ class OrderFilled:
     strategy: str = ""
     trade_id: str = ""
 
+    def fee_in_quote(self) -> Decimal:
+        """The fee in the instrument's quote: one taken in a spot pair's base asset (a spot
+        buy on Binance) is valued at the fill price."""
+        base = self.instrument.split("/", maxsplit=1)[0]
+        spot = ":" not in self.instrument
+        return self.fee * self.price if self.fee_asset == base and spot else self.fee
+
 
 @dataclass(frozen=True, slots=True)
 class FundingSettled:

@@ -108,7 +108,13 @@ def pnl_split(
     interest: Iterable[dict[str, Any]],
     risk: Iterable[dict[str, Any]],
 ) -> dict[str, Decimal | None]:
-    """Trading, fees, funding, interest and liquidation fees; the parts sum to the equity change."""
+    """Trading, fees, funding, interest, liquidation fees and currency; the parts sum to the
+    equity change. A run that stored its own split (in its reporting currency) shows that one;
+    otherwise it is summed from the stored rows."""
+    metrics = run.summary.get("metrics") if isinstance(run.summary, dict) else None
+    stored = metrics.get("pnl_split") if isinstance(metrics, dict) else None
+    if isinstance(stored, dict) and stored:
+        return {str(k): Decimal(str(v)) for k, v in stored.items()}
     fees = sum((row["fee"] for row in fills), ZERO)
     paid_funding = sum((row["amount"] for row in funding), ZERO)
     paid_interest = sum((row["amount"] for row in interest), ZERO)
@@ -239,7 +245,11 @@ def monthly_returns(equity: list[Point], opening: float | None = None) -> list[M
 
 
 def _quote(fills: list[dict[str, Any]], run: StoredRun) -> str:
-    """The currency money is shown in: the usual fee asset, else the first account balance."""
+    """The currency money is shown in: the run's reporting currency, else the usual fee asset,
+    else the first account balance."""
+    reporting = run.summary.get("reporting_currency") if isinstance(run.summary, dict) else None
+    if isinstance(reporting, str) and reporting:
+        return reporting
     assets = [row["fee_asset"] for row in fills if row["fee_asset"]]
     if assets:
         return str(max(sorted(set(assets)), key=assets.count))

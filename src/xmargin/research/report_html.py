@@ -188,7 +188,7 @@ def _liquidates_at_100(report: RunReport) -> bool:
 def _pnl(report: RunReport) -> str:
     split = report.pnl_split
     names = {"trading": "Trading", "fees": "Fees", "funding": "Funding", "interest": "Interest",
-             "liquidation_fees": "Liquidation fees"}  # fmt: skip
+             "liquidation_fees": "Liquidation fees", "currency": "Currency"}  # fmt: skip
     bars = [(names[k], float(v)) for k, v in split.items() if v is not None]
     chart = bar_chart(f"PnL by source ({report.quote})", bars, value_format=lambda v: f"{v:,.2f}")
     total = sum((v for v in split.values() if v is not None), Decimal(0))

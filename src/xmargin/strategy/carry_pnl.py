@@ -1,12 +1,15 @@
-"""Split a carry trade's PnL into funding, fees, interest and basis, from the run's events.
+"""Split a carry trade's PnL into funding, fees, interest, currency and basis, from events.
 
 Funding, fees and interest are summed exactly from the events of the strategy's accounts
 (``FundingSettled``, ``OrderFilled``, ``InterestCharged`` and the first hour charged with
-``LoanBorrowed``); basis is the rest of the equity change: the price PnL of the two legs,
-which for a hedged pair is the change of the spread between them. Amounts in different
-stablecoins (USDT, USDC) are added at par; interest owed in another asset (a borrowed coin)
-and fees paid in the asset received (Binance spot buys) are valued by
-``value(asset, amount)`` when they are charged.
+``LoanBorrowed``), valued as the run's summary values them: a fee taken in a spot pair's base
+at the fill price, interest owed in another asset by ``value(account, asset, amount)`` at the
+venue's price when it is charged, and every amount converted into the run's reporting
+currency by ``report(account, amount)`` at that moment. ``currency`` is the accounts'
+currency effect since the start (given with each ``mark``); basis is the rest of the equity
+change: the price PnL of the two legs, which for a hedged pair is the change of the spread
+between them. The figures are exact, so for a strategy trading all of a run's accounts they
+equal the summary's to the last digit.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from decimal import Decimal
 
 from xmargin.model.events import FundingSettled, InterestCharged, LoanBorrowed, OrderFilled
 from xmargin.model.numbers import ZERO
+from xmargin.model.records import decimal_string
 
 
 class CarryAttribution:
@@ -24,10 +28,12 @@ class CarryAttribution:
     def __init__(
         self,
         accounts: Iterable[str],
-        value: Callable[[str, Decimal], Decimal] | None = None,
+        value: Callable[[str, str, Decimal], Decimal] | None = None,
+        report: Callable[[str, Decimal], Decimal] | None = None,
     ) -> None:
         self.accounts = frozenset(accounts)
-        self.value = value or (lambda _asset, amount: amount)
+        self.value = value or (lambda _account, _asset, amount: amount)
+        self.report = report or (lambda _account, amount: amount)
         self.funding = ZERO
         self.fees = ZERO
         self.interest = ZERO
@@ -35,29 +41,38 @@ class CarryAttribution:
         self.settlements = 0
         self.start_equity: Decimal | None = None
         self.equity = ZERO
+        self._start_effect = ZERO
+        self.currency = ZERO
 
     def on_event(self, event: object) -> None:
         """Book one event if it concerns one of the accounts."""
-        if getattr(event, "account", None) not in self.accounts:
+        account = getattr(event, "account", None)
+        if account not in self.accounts:
             return
         if isinstance(event, FundingSettled):
-            received = -event.amount
+            received = -self.report(event.account, event.amount)
             self.funding += received
             key = (event.account, event.instrument)
             self.funding_by_leg[key] = self.funding_by_leg.get(key, ZERO) + received
             self.settlements += 1
         elif isinstance(event, OrderFilled):
-            self.fees -= self.value(event.fee_asset, event.fee)
+            self.fees -= self.report(event.account, event.fee_in_quote())
         elif isinstance(event, InterestCharged):
-            self.interest -= self.value(event.asset, event.amount)
+            self.interest -= self._charged(event.account, event.asset, event.amount)
         elif isinstance(event, LoanBorrowed) and event.first_hour_interest:
-            self.interest -= self.value(event.asset, event.first_hour_interest)
+            self.interest -= self._charged(event.account, event.asset, event.first_hour_interest)
 
-    def mark(self, equity: Decimal) -> None:
-        """Record the accounts' total equity now (the first call sets the start)."""
+    def _charged(self, account: str, asset: str, amount: Decimal) -> Decimal:
+        return self.report(account, self.value(account, asset, amount))
+
+    def mark(self, equity: Decimal, currency_effect: Decimal = ZERO) -> None:
+        """Record the accounts' total equity and currency effect now (the first call sets
+        the start)."""
         if self.start_equity is None:
             self.start_equity = equity
+            self._start_effect = currency_effect
         self.equity = equity
+        self.currency = currency_effect - self._start_effect
 
     @property
     def total(self) -> Decimal:
@@ -65,16 +80,16 @@ class CarryAttribution:
 
     @property
     def basis(self) -> Decimal:
-        return self.total - self.funding - self.fees - self.interest
+        return self.total - self.funding - self.fees - self.interest - self.currency
 
     def as_dict(self) -> dict[str, str]:
-        """The split, rounded to cents for display."""
-        cent = Decimal("0.01")
+        """The split, exact."""
         return {
-            "total": str(self.total.quantize(cent)),
-            "funding": str(self.funding.quantize(cent)),
-            "basis": str(self.basis.quantize(cent)),
-            "fees": str(self.fees.quantize(cent)),
-            "interest": str(self.interest.quantize(cent)),
+            "total": decimal_string(self.total),
+            "funding": decimal_string(self.funding),
+            "basis": decimal_string(self.basis),
+            "fees": decimal_string(self.fees),
+            "interest": decimal_string(self.interest),
+            "currency": decimal_string(self.currency),
             "settlements": str(self.settlements),
         }

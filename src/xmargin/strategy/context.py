@@ -88,6 +88,20 @@ class StrategyContext:
         sim_account = venue.accounts[account]
         return sim_account.model.summary(venue.snapshot(sim_account))
 
+    def value_in_quote(self, asset: str, amount: Decimal, account: str | None = None) -> Decimal:
+        """``amount`` of ``asset`` in the account's settle currency at the venue's own price
+        (as the venue values a balance); unchanged when the venue has no price for it."""
+        account = account or self.account
+        return self._kernel.venue_of(account).value_in_quote(account, asset, amount)
+
+    def in_reporting_currency(self, amount: Decimal, account: str | None = None) -> Decimal:
+        """``amount`` in the account's settle currency, in the run's reporting currency now."""
+        return self._kernel.reporting.value(account or self.account, amount)
+
+    def currency_effect(self, account: str | None = None) -> Decimal:
+        """The account's currency effect so far (its equity revalued by rate moves)."""
+        return self._kernel.reporting.currency_effect(account or self.account)
+
     def max_order_quantity(
         self, symbol: str, side: OrderSide, price: Decimal | None = None, account: str | None = None
     ) -> Decimal:

@@ -95,7 +95,9 @@ class PairStrategy(Strategy, ABC):
         self._pair = HedgedPair(
             self.ctx, a, b, tolerance=params.tolerance, max_retries=params.max_retries
         )
-        self._attribution = CarryAttribution({a.account, b.account}, self._value)
+        self._attribution = CarryAttribution(
+            {a.account, b.account}, self._value, self._in_reporting
+        )
 
     def on_order_event(self, event: object) -> None:
         if self._attribution is not None:
@@ -105,7 +107,7 @@ class PairStrategy(Strategy, ABC):
         """Run once per clock bar, after the subclass has set its target."""
         attribution = self.attribution
         if attribution.start_equity is None:
-            attribution.mark(self.equity())
+            self._mark()
         if bar.ts_event >= self._next_check:
             self._next_check = bar.ts_event - bar.ts_event % NANOS_PER_HOUR + NANOS_PER_HOUR
             if self.pair.target != 0 and not self.pair.busy:
@@ -123,17 +125,30 @@ class PairStrategy(Strategy, ABC):
         """False during ``cooldown_hours`` after the pair gave up on a leg (an unwind)."""
         return self.ctx.now_ns >= self.blocked_until
 
+    def _accounts(self) -> list[str]:
+        return sorted({leg.account for leg in self.legs()})
+
     def equity(self) -> Decimal:
-        """The two legs' accounts' equity, added at par across stablecoins."""
-        accounts = {leg.account for leg in self.legs()}
-        margins = (self.ctx.margin(a, liquidation_prices=False) for a in sorted(accounts))
-        return sum((m.equity for m in margins), ZERO)
+        """The two legs' accounts' equity, in the run's reporting currency."""
+        return sum(
+            (
+                self.ctx.in_reporting_currency(
+                    self.ctx.margin(a, liquidation_prices=False).equity, a
+                )
+                for a in self._accounts()
+            ),
+            ZERO,
+        )
+
+    def _mark(self) -> None:
+        effect = sum((self.ctx.currency_effect(a) for a in self._accounts()), ZERO)
+        self.attribution.mark(self.equity(), effect)
 
     def results(self) -> Mapping[str, str]:
         """The PnL split now (funding, basis, fees, interest), and what the pair did."""
         if self._attribution is None:
             return {}
-        self._attribution.mark(self.equity())
+        self._mark()
         return {
             **self._attribution.as_dict(),
             "unwinds": str(self.pair.unwinds),
@@ -143,7 +158,7 @@ class PairStrategy(Strategy, ABC):
     def on_stop(self) -> None:
         if self._pair is None:
             return
-        self.attribution.mark(self.equity())
+        self._mark()
         if self.params.flatten_on_stop:
             self._pair.set_target(ZERO)
             self._pair.sync()
@@ -198,10 +213,9 @@ class PairStrategy(Strategy, ABC):
                 if owed > 0 and held > 0:
                     self.ctx.repay(asset, min(owed, held), leg.account)
 
-    def _value(self, asset: str, amount: Decimal) -> Decimal:
-        """Value ``amount`` of ``asset`` in the quote currency (stablecoins at par)."""
-        for leg in self.legs():
-            spec = self.ctx.instrument(leg.symbol, leg.account)
-            if spec.base == asset:
-                return amount * Decimal(repr(self.ctx.last_price(leg.symbol, leg.account)))
-        return amount
+    def _value(self, account: str, asset: str, amount: Decimal) -> Decimal:
+        """Value ``amount`` of ``asset`` in the account's settle currency (venue's price)."""
+        return self.ctx.value_in_quote(asset, amount, account)
+
+    def _in_reporting(self, account: str, amount: Decimal) -> Decimal:
+        return self.ctx.in_reporting_currency(amount, account)

@@ -66,3 +66,17 @@ def test_breaker_crash_figures(capsys):
     [tripped] = result["risk"]["breakers_tripped"]
     assert (tripped["breaker"], tripped["ts_ms"]) == ("daily_loss", 1_760_130_900_000)
     assert two(result["final_equity"]) == Decimal("629.66")
+
+
+def test_funding_perp_perp_figures_in_usdt(capsys):
+    result = summary(capsys, "funding_perp_perp.toml")
+    assert result["reporting_currency"] == "USDT"
+    assert two(result["start_equity"]) == Decimal("60003.00")  # 30,000 USDC at 1.0001
+    figures = result["strategies"]["perp_arb"]
+    assert {k: two(figures[k]) for k in ("total", "funding", "basis", "fees", "currency")} == {
+        "total": Decimal("814.08"),
+        "funding": Decimal("993.50"),
+        "basis": Decimal("-48.66"),
+        "fees": Decimal("-129.02"),
+        "currency": Decimal("-1.74"),
+    }

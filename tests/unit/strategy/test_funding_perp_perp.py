@@ -62,6 +62,8 @@ def run_pair(rate_a, rate_b, prices=None, hl_usdc="50000", params=None, hours=60
         bars("hl", B, ohlcv(T0, "1h", rows)),
         funding("bin", A, funding_series(a_rates)),
         funding("hl", B, funding_series(b_rates, interval_h=1)),
+        # the run reports in USDT: the USDC account is converted at a USDC/USDT at par
+        bars("bin", "USDC/USDT", ohlcv(T0, "1h", [(1.0, 1.0, 1.0, 1.0)] * hours)),
     ]
     strategy = {
         "id": "arb",

@@ -389,6 +389,13 @@ class SimulatedExchange:
                 prices[base] = markets[order.instrument].mark_exact()
         return snapshot_of(book, marks, prices, leverage=account.leverage, orders=orders)
 
+    def value_in_quote(self, account_id: str, asset: str, amount: Decimal) -> Decimal:
+        """``amount`` of ``asset`` in the account's settle currency at the current price
+        (unchanged when there is no price for it)."""
+        quote = self.accounts[account_id].quote
+        price = None if asset == quote else self.asset_price(asset, quote)
+        return amount if price is None else amount * price
+
     def asset_price(self, asset: str, quote: str) -> Decimal | None:
         market = self.markets.get(f"{asset}/{quote}")
         if market is None or not market.has_price:

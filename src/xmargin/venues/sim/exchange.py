@@ -212,19 +212,40 @@ class SimulatedExchange:
     # -- market data: phase 1 --------------------------------------------------------------
 
     def on_mark(self, mark: MarkPrice) -> None:
-        """A mark price interval: move the mark; trigger the mark stops reached before a
-        liquidation, check liquidation at the interval's adverse extreme, then the rest."""
+        """A mark price interval: move the mark and re-measure its basis to the last trade;
+        trigger the mark stops reached before a liquidation, check liquidation at the
+        interval's adverse extreme, then the rest. Only what was there for the whole interval
+        (stops placed, exposure held since its open) answers to it (decision 0003)."""
         market = self.markets.get(mark.instrument)
         if market is None:
             return
-        market.set_mark(mark.close)
+        market.observe_mark(mark.close, mark.ts_event)
+        since = mark.ts_open
         if self._has_mark_stops(market):
-            self.fills.trigger_on_mark(market, mark.low, mark.high, before_liquidation=True)
+            self.fills.trigger_on_mark(
+                market, mark.low, mark.high, before_liquidation=True, placed_by=since
+            )
         self.guard.on_price_move(
-            mark.instrument, mark.open, mark.low, mark.high, mark.close, mark.ts_open
+            mark.instrument, mark.open, mark.low, mark.high, mark.close, since, held_since=since
         )
         if self._has_mark_stops(market):
-            self.fills.trigger_on_mark(market, mark.low, mark.high)
+            self.fills.trigger_on_mark(market, mark.low, mark.high, placed_by=since)
+
+    def _move_mark_estimate(
+        self, market: MarketState, path: tuple[float, float, float, float], ts_open: int, ts: int
+    ) -> None:
+        """A finer step of trades under a coarser mark feed: carry its open, low, high and
+        close by the basis to the point-in-time mark estimate, then trigger mark stops and
+        check liquidation at the step's adverse extreme, as a mark interval does."""
+        basis = market.carried_basis(path[3], ts)
+        open_price, low, high, close = (_carried(price, basis) for price in path)
+        market.set_mark(close)
+        stops = self._has_mark_stops(market)
+        if stops:
+            self.fills.trigger_on_mark(market, low, high, before_liquidation=True)
+        self.guard.on_price_move(market.spec.symbol, open_price, low, high, close, ts_open)
+        if stops:
+            self.fills.trigger_on_mark(market, low, high)
 
     def on_bar(self, bar: Bar) -> None:
         """A trade bar: match resting orders against its range, then move the last price."""
@@ -249,6 +270,9 @@ class SimulatedExchange:
             self.guard.on_price_move(
                 bar.instrument, bar.open, bar.low, bar.high, close, bar.ts_open
             )
+        else:
+            path = (bar.open, bar.low, bar.high, close)
+            self._move_mark_estimate(market, path, bar.ts_open, bar.ts_event)
 
     def on_trade(self, trade: Trade) -> None:
         market = self.markets.get(trade.instrument)
@@ -267,17 +291,22 @@ class SimulatedExchange:
         if not market.has_mark_feed:
             market.set_mark(trade.price)
             self.guard.on_price_move(trade.instrument, *(trade.price,) * 4, trade.ts_event)
+        else:
+            path = (trade.price,) * 4
+            self._move_mark_estimate(market, path, trade.ts_event, trade.ts_event)
 
     def on_quote(self, quote: Quote) -> None:
         market = self.markets.get(quote.instrument)
         if market is None:
             return
         self.fills.match_quote(market, quote, self._waiting_open.get(quote.instrument))
-        market.last = quote.mid
+        mid = quote.mid
+        market.last = mid
         if not market.has_mark_feed:
-            mid = quote.mid
             market.set_mark(mid)
             self.guard.on_price_move(quote.instrument, mid, mid, mid, mid, quote.ts_event)
+        else:
+            self._move_mark_estimate(market, (mid,) * 4, quote.ts_event, quote.ts_event)
 
     # -- settlements: phase 2 --------------------------------------------------------------
 
@@ -457,3 +486,10 @@ class SimulatedExchange:
             if notional < spec.min_notional:
                 return f"notional {notional:.2f} is below the minimum {spec.min_notional}"
         return self.capabilities.unsupported(order)
+
+
+def _carried(price: float, basis: float) -> float:
+    """A trade price carried by the mark basis; the price itself where the basis would
+    take a mark to zero or below, which no venue publishes."""
+    carried = price + basis
+    return carried if carried > 0 else price

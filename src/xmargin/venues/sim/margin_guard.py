@@ -88,22 +88,37 @@ class MarginGuard:
             self.recheck(account, ts)
 
     def on_price_move(
-        self, market: str, open_price: float, low: float, high: float, close: float, ts_open: int
+        self,
+        market: str,
+        open_price: float,
+        low: float,
+        high: float,
+        close: float,
+        ts_open: int,
+        held_since: int | None = None,
     ) -> None:
         """A market moved over an interval: check each watching account at the interval's
-        adverse extreme (spec §0.4), then move its estimate to the close."""
+        adverse extreme (spec §0.4), then move its estimate to the close.
+
+        ``held_since``: a coarse mark interval opening then, which acts only on exposure
+        held for all of it; an account whose exposure to ``market`` opened or grew inside
+        it was judged on the finer path and here only moves to the close (decision 0003).
+        """
         watchers = self._watchers.get(market)
         if not watchers:
             return
         accounts = self.exchange.accounts
         for account_id in tuple(watchers):
             account = accounts[account_id]
-            extreme = account.watch.observe(market, low, high, close)
-            if extreme is not None:
-                self._check_extreme(account, market, open_price, extreme, ts_open)
-                if account.watch.estimate <= account.watch.threshold:
-                    self.mark_dirty(account)
-            elif account.watch.estimate <= account.watch.threshold:
+            watch = account.watch
+            if held_since is not None and account.grown_ns.get(market, held_since) > held_since:
+                watch.move(market, close)
+            else:
+                extreme = watch.observe(market, low, high, close)
+                if extreme is not None:
+                    self._check_extreme(account, market, open_price, extreme, ts_open)
+                    watch = account.watch
+            if watch.estimate <= watch.threshold:
                 self.mark_dirty(account)
 
     def _check_extreme(

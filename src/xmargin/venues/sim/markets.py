@@ -14,6 +14,10 @@ class MarketState:
     Prices are floats as the data gives them; ``mark_exact`` converts the mark once per
     change through the instrument's audited float gate. ``touch`` holds, while the latest
     data is a quote, the price and the size left that a taker meets on each side.
+
+    With a mark feed coarser than the trades, ``mark`` is a point-in-time estimate between
+    mark observations: the latest trade price carried by the basis (observed mark − last
+    trade) measured when the latest mark completed (decision 0003).
     """
 
     __slots__ = (
@@ -22,9 +26,12 @@ class MarketState:
         "bar_open",
         "bar_ts_open",
         "bar_volume",
+        "basis",
         "has_mark_feed",
         "last",
         "mark",
+        "mark_observed",
+        "mark_observed_ns",
         "resting",
         "spec",
         "touch",
@@ -42,6 +49,9 @@ class MarketState:
         self.resting: list[Order] = []
         self.touch: dict[OrderSide, tuple[float, float]] | None = None
         self._mark_exact: Decimal | None = None
+        self.mark_observed = 0.0
+        self.mark_observed_ns = -1
+        self.basis: float | None = None
 
     @property
     def has_price(self) -> bool:
@@ -51,6 +61,24 @@ class MarketState:
         if price != self.mark:
             self.mark = price
             self._mark_exact = None
+
+    def observe_mark(self, close: float, ts: int) -> None:
+        """A mark interval completed at ``ts`` with ``close``: it is the mark now, and the
+        basis to the last trade is measured (or, before any trade, at the next one)."""
+        self.mark_observed = close
+        self.mark_observed_ns = ts
+        self.basis = close - self.last if self.last > 0 else None
+        self.set_mark(close)
+
+    def carried_basis(self, price: float, ts: int) -> float:
+        """The basis a trade price at ``ts`` is carried by to estimate the mark.
+
+        A trade at the same instant as the latest mark re-measures it (both are known at
+        ``ts``); before any mark the basis is 0, so the estimate is the trade price.
+        """
+        if ts == self.mark_observed_ns or (self.basis is None and self.mark_observed_ns >= 0):
+            self.basis = self.mark_observed - price
+        return self.basis or 0.0
 
     def mark_exact(self) -> Decimal:
         """The mark as an exact price (the last trade when no mark has been seen)."""

@@ -11,6 +11,7 @@ import numpy as np
 
 from xmargin.backtest.equity import PriceTrack
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
+from xmargin.backtest.mark_estimate import mark_estimate_track
 from xmargin.backtest.results import AccountSample, BacktestResult, ResultsRecorder, build_result
 from xmargin.backtest.sources import load_sources
 from xmargin.core.clock import NANOS_PER_MILLI, SimClock
@@ -198,8 +199,9 @@ class Backtest:
         self.account_samples.setdefault(account_id, []).append(sample)
 
     def _tracks(self) -> dict[str, PriceTrack]:
-        """Price tracks per instrument, valued as the venue does: the mark feed where there is
-        one (bar closes until its first value), else the bar closes."""
+        """Price tracks per instrument, valued as the venue does: with a mark feed, its closes
+        and between them the bar closes carried by the basis (decision 0003); else the bar
+        closes."""
         tracks: dict[str, PriceTrack] = {}
         for kind in ("ohlcv", "mark"):
             for source in self.sources:
@@ -207,6 +209,10 @@ class Backtest:
                     times = source.event_times_ns() // NANOS_PER_MILLI
                     prices = source.series.close
                     earlier = tracks.get(source.instrument)
+                    if kind == "mark" and earlier is not None:
+                        mark = PriceTrack(times, prices)
+                        tracks[source.instrument] = mark_estimate_track(earlier, mark)
+                        continue
                     if earlier is not None and len(times):
                         before = earlier.ts_ms < times[0]
                         times = np.concatenate((earlier.ts_ms[before], times))

@@ -38,7 +38,7 @@ from xmargin.venues.sim.config import FILL_AT_CLOSE, SimVenueConfig
 from xmargin.venues.sim.fills import FillEngine
 from xmargin.venues.sim.loans import LoanDesk
 from xmargin.venues.sim.margin_guard import MarginGuard
-from xmargin.venues.sim.markets import MarketState
+from xmargin.venues.sim.markets import MarketState, carried
 from xmargin.venues.sim.settlement import Settlements
 
 Emit = Callable[[object], None]
@@ -238,7 +238,7 @@ class SimulatedExchange:
         close by the basis to the point-in-time mark estimate, then trigger mark stops and
         check liquidation at the step's adverse extreme, as a mark interval does."""
         basis = market.carried_basis(path[3], ts)
-        open_price, low, high, close = (_carried(price, basis) for price in path)
+        open_price, low, high, close = (carried(price, basis) for price in path)
         market.set_mark(close)
         stops = self._has_mark_stops(market)
         if stops:
@@ -486,10 +486,3 @@ class SimulatedExchange:
             if notional < spec.min_notional:
                 return f"notional {notional:.2f} is below the minimum {spec.min_notional}"
         return self.capabilities.unsupported(order)
-
-
-def _carried(price: float, basis: float) -> float:
-    """A trade price carried by the mark basis; the price itself where the basis would
-    take a mark to zero or below, which no venue publishes."""
-    carried = price + basis
-    return carried if carried > 0 else price

@@ -88,3 +88,10 @@ class MarketState:
 
     def last_exact(self) -> Decimal:
         return self.spec.make_price(self.last if self.last > 0 else self.mark)
+
+
+def carried(price: float, basis: float) -> float:
+    """A trade price carried by the mark basis; the price itself where the basis would
+    take the mark to zero or below, which no venue publishes."""
+    estimate = price + basis
+    return estimate if estimate > 0 else price

@@ -4,8 +4,8 @@ real 2025-10-10 XRP crash (decision 0003).
 Every expected figure is computed here from the raw pack files and the Binance USDⓈ-M
 formulas (spec C.3), not by the code under test. The point-in-time mark estimate of a
 5-minute bar closing at ``t`` is its price carried by the basis measured when the latest
-hourly mark completed (at or before ``t``): that mark's close minus the close of the 5-minute
-bar ending at the same instant; before the run's first mark the basis is 0.
+hourly mark before ``t`` completed: that mark's close minus the close of the 5-minute bar
+ending at the same instant; before the run's first mark the basis is 0.
 """
 
 from __future__ import annotations
@@ -70,9 +70,10 @@ def funding_rate(ts_ms: int) -> Decimal:
 
 
 def basis_at(close_ms: int) -> Decimal:
-    """The basis the estimate carries at a 5-minute close: the latest hourly mark completed
-    by then (and after the run's start) minus the 5-minute close at that instant."""
-    mark_close = close_ms - close_ms % HOUR
+    """The basis a 5-minute bar closing at ``close_ms`` is carried by: that of the latest
+    hourly mark completed before it closed (and after the run's start), its close minus the
+    5-minute close at that instant; 0 before the run's first mark."""
+    mark_close = (close_ms - 1) - (close_ms - 1) % HOUR
     if mark_close <= DAY_START:
         return D(0)
     return marks()[mark_close - HOUR][3] - bars()[mark_close - FIVE_MINUTES][3]
@@ -227,9 +228,10 @@ def test_selling_at_21_50_cannot_escape_the_liquidation_the_path_triggered_at_21
 
 def test_a_mark_stop_triggers_on_the_5_minute_path_not_at_the_next_hourly_mark():
     # a protective sell stop on the mark at 2.40, placed with the midnight entry. The hourly
-    # mark bar ending at 21:00 only reached 2.41330557; the 20:55 bar's low 2.405 carried by
-    # the 21:00 basis is below 2.40, so the stop triggers at 21:00 (not when the next hourly
-    # mark completes at 22:00) and sells at its trigger, the 2.4962 close not being below it
+    # mark bar ending at 21:00 only reached 2.41330557, and the 5-minute path stayed above
+    # 2.40 until the 21:10 bar (low 2.1827 carried by the 21:00 basis): the stop triggers at
+    # that bar's close, 21:15, not when the hourly mark bar holding it completes at 22:00, and
+    # sells at the bar's 2.2899 close, the path having gapped below the trigger
     trigger = D("2.40")
     steps = [
         (0, Submit("entry", "buy", "1000")),
@@ -249,8 +251,8 @@ def test_a_mark_stop_triggers_on_the_5_minute_path_not_at_the_next_hourly_mark()
     result = xrp_run(steps)
 
     crossing = first_crossing(trigger, DAY_START)
-    assert crossing == DAY_START + 20 * HOUR + 55 * 60_000
-    assert marks()[crossing + FIVE_MINUTES - HOUR][2] > trigger
+    assert crossing == DAY_START + 21 * HOUR + 10 * 60_000
+    assert marks()[DAY_START + 20 * HOUR][2] > trigger
     triggered_at = crossing + FIVE_MINUTES
     assert view(result.of("OrderTriggered"), "ts_ms", "trigger_price") == [(triggered_at, trigger)]
     assert view(result.of("OrderFilled"), "ts_ms", "side", "price")[1:] == [

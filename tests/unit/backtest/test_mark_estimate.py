@@ -84,7 +84,7 @@ def test_the_track_is_what_the_simulated_venue_holds_after_each_bar(
             venue[ts] = price
         else:
             market.last = price
-            venue[ts] = carried(price, market.carried_basis(price, ts))
+            venue[ts] = carried(price, market.carried_basis(price, ts)[1])
     bar_track = track(*sorted(bars.items()))
     mark_track = track(*sorted(marks.items()))
     estimate = mark_estimate_track(bar_track, mark_track)

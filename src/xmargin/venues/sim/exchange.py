@@ -38,7 +38,8 @@ from xmargin.venues.sim.config import FILL_AT_CLOSE, SimVenueConfig
 from xmargin.venues.sim.fills import FillEngine
 from xmargin.venues.sim.loans import LoanDesk
 from xmargin.venues.sim.margin_guard import MarginGuard
-from xmargin.venues.sim.markets import MarketState, carried
+from xmargin.venues.sim.mark_path import MarkPath
+from xmargin.venues.sim.markets import MarketState
 from xmargin.venues.sim.settlement import Settlements
 
 Emit = Callable[[object], None]
@@ -82,6 +83,7 @@ class SimulatedExchange:
         self.desk = LoanDesk(self)
         self.settlements = Settlements(self)
         self._volume_capacity = config.slippage.kind == "volume"
+        self.mark_path = MarkPath(self)
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -212,40 +214,12 @@ class SimulatedExchange:
     # -- market data: phase 1 --------------------------------------------------------------
 
     def on_mark(self, mark: MarkPrice) -> None:
-        """A mark price interval: move the mark and re-measure its basis to the last trade;
-        trigger the mark stops reached before a liquidation, check liquidation at the
-        interval's adverse extreme, then the rest. Only what was there for the whole interval
-        (stops placed, exposure held since its open) answers to it (decision 0003)."""
+        """A mark price interval completed: move the mark and re-measure its basis; the
+        interval's own checks (mark stops, liquidation at its adverse extreme) run in the risk
+        pass after this instant's finer steps (``settle``, decision 0003)."""
         market = self.markets.get(mark.instrument)
-        if market is None:
-            return
-        market.observe_mark(mark.close, mark.ts_event)
-        since = mark.ts_open
-        if self._has_mark_stops(market):
-            self.fills.trigger_on_mark(
-                market, mark.low, mark.high, before_liquidation=True, placed_by=since
-            )
-        self.guard.on_price_move(
-            mark.instrument, mark.open, mark.low, mark.high, mark.close, since, held_since=since
-        )
-        if self._has_mark_stops(market):
-            self.fills.trigger_on_mark(market, mark.low, mark.high, placed_by=since)
-
-    def _move_mark_estimate(
-        self, market: MarketState, path: tuple[float, float, float, float], ts_open: int, ts: int
-    ) -> None:
-        """A finer step of trades under a coarser mark feed: carry its open, low, high and
-        close by the basis to the point-in-time mark estimate, then trigger mark stops and
-        check liquidation at the step's adverse extreme, as a mark interval does."""
-        basis = market.carried_basis(path[3], ts)
-        open_price, low, high, close = (carried(price, basis) for price in path)
-        market.set_mark(close)
-        stops = self._has_mark_stops(market)
-        if stops:
-            self.fills.trigger_on_mark(market, low, high, before_liquidation=True)
-        self.guard.on_price_move(market.spec.symbol, open_price, low, high, close, ts_open)
-        if stops:
-            self.fills.trigger_on_mark(market, low, high)
+        if market is not None:
+            self.mark_path.observe(market, mark)
 
     def on_bar(self, bar: Bar) -> None:
         """A trade bar: match resting orders against its range, then move the last price."""
@@ -272,7 +246,7 @@ class SimulatedExchange:
             )
         else:
             path = (bar.open, bar.low, bar.high, close)
-            self._move_mark_estimate(market, path, bar.ts_open, bar.ts_event)
+            self.mark_path.step(market, path, bar.ts_open, bar.ts_event)
 
     def on_trade(self, trade: Trade) -> None:
         market = self.markets.get(trade.instrument)
@@ -293,20 +267,21 @@ class SimulatedExchange:
             self.guard.on_price_move(trade.instrument, *(trade.price,) * 4, trade.ts_event)
         else:
             path = (trade.price,) * 4
-            self._move_mark_estimate(market, path, trade.ts_event, trade.ts_event)
+            self.mark_path.step(market, path, trade.ts_event, trade.ts_event)
 
     def on_quote(self, quote: Quote) -> None:
         market = self.markets.get(quote.instrument)
         if market is None:
             return
         self.fills.match_quote(market, quote, self._waiting_open.get(quote.instrument))
-        mid = quote.mid
-        market.last = mid
+        market.last = quote.mid
         if not market.has_mark_feed:
+            mid = quote.mid
             market.set_mark(mid)
             self.guard.on_price_move(quote.instrument, mid, mid, mid, mid, quote.ts_event)
         else:
-            self._move_mark_estimate(market, (mid,) * 4, quote.ts_event, quote.ts_event)
+            mid = quote.mid
+            self.mark_path.step(market, (mid,) * 4, quote.ts_event, quote.ts_event)
 
     # -- settlements: phase 2 --------------------------------------------------------------
 
@@ -320,7 +295,10 @@ class SimulatedExchange:
         self.settlements.note_position(account_id, symbol)
 
     def settle(self, ts: int) -> None:
-        """Phases 2 and 3: scheduled settlements due by ``ts``, then the risk pass."""
+        """The mark intervals completed at ``ts``, then phases 2 and 3: scheduled settlements
+        due by ``ts``, then the risk pass."""
+        if self.mark_path.completed:
+            self.mark_path.check_completed()
         if ts >= self.settlements.next_due:
             self.settlements.run_due(ts)
         if self.guard.dirty:
@@ -432,12 +410,6 @@ class SimulatedExchange:
         if market is None or not market.has_price:
             return None
         return market.mark_exact()
-
-    def _has_mark_stops(self, market: MarketState) -> bool:
-        return any(
-            o.trigger_source is TriggerSource.MARK and o.status is OrderStatus.ACCEPTED
-            for o in market.resting
-        )
 
     def _reject(self, order: Order, reason: str) -> None:
         order.transition(OrderStatus.REJECTED)

@@ -79,6 +79,16 @@ class MarginGuard:
     def mark_dirty(self, account: SimAccount) -> None:
         self.dirty[account.id] = account
 
+    def watches(self, market: str) -> bool:
+        """Whether any account's liquidation watch depends on ``market``."""
+        return bool(self._watchers.get(market))
+
+    def mark_watchers_dirty(self, market: str, also: set[str]) -> None:
+        """Ask the next risk pass to check the accounts watching ``market`` and ``also``."""
+        accounts = self.exchange.accounts
+        for account_id in (*self._watchers.get(market, ()), *also):
+            self.dirty[account_id] = accounts[account_id]
+
     def after_fill(self, account: SimAccount) -> None:
         self.recheck(account, self.exchange.clock.now_ns())
 
@@ -117,7 +127,6 @@ class MarginGuard:
                 extreme = watch.observe(market, low, high, close)
                 if extreme is not None:
                     self._check_extreme(account, market, open_price, extreme, ts_open)
-                    watch = account.watch
             if watch.estimate <= watch.threshold:
                 self.mark_dirty(account)
 

@@ -32,6 +32,7 @@ class MarketState:
         "mark",
         "mark_observed",
         "mark_observed_ns",
+        "path_basis",
         "resting",
         "spec",
         "touch",
@@ -52,6 +53,7 @@ class MarketState:
         self.mark_observed = 0.0
         self.mark_observed_ns = -1
         self.basis: float | None = None
+        self.path_basis = 0.0
 
     @property
     def has_price(self) -> bool:
@@ -67,18 +69,27 @@ class MarketState:
         basis to the last trade is measured (or, before any trade, at the next one)."""
         self.mark_observed = close
         self.mark_observed_ns = ts
+        self.path_basis = self.basis if self.basis is not None else self.path_basis
         self.basis = close - self.last if self.last > 0 else None
         self.set_mark(close)
 
-    def carried_basis(self, price: float, ts: int) -> float:
-        """The basis a trade price at ``ts`` is carried by to estimate the mark.
+    def carried_basis(self, price: float, ts: int) -> tuple[float, float]:
+        """The bases a trade price closing a step at ``ts`` is carried by: for the step's
+        path, and for the mark after it.
 
-        A trade at the same instant as the latest mark re-measures it (both are known at
-        ``ts``); before any mark the basis is 0, so the estimate is the trade price.
+        The path takes the basis of the latest mark completed before the step closed; a
+        trade at the same instant as the latest mark re-measures the basis for what follows
+        (both are known at ``ts``). Before any mark the basis is 0, so the estimate is the
+        trade price.
         """
-        if ts == self.mark_observed_ns or (self.basis is None and self.mark_observed_ns >= 0):
+        if ts == self.mark_observed_ns:
             self.basis = self.mark_observed - price
-        return self.basis or 0.0
+            return self.path_basis, self.basis
+        if self.basis is None:
+            if self.mark_observed_ns < 0:
+                return 0.0, 0.0
+            self.basis = self.mark_observed - price
+        return self.basis, self.basis
 
     def mark_exact(self) -> Decimal:
         """The mark as an exact price (the last trade when no mark has been seen)."""

@@ -25,10 +25,10 @@ def mark_estimate_track(bars: PriceTrack, marks: PriceTrack) -> PriceTrack:
     mark_ts, mark_close = marks.ts_ms, marks.price
     trade_at_mark = np.maximum(np.searchsorted(bar_ts, mark_ts, side="right") - 1, 0)
     basis = mark_close - bar_close[trade_at_mark]
+    alone = bar_ts[trade_at_mark] != mark_ts
     latest = np.searchsorted(mark_ts, bar_ts, side="right") - 1
     carried = bar_close + np.where(latest >= 0, basis[np.maximum(latest, 0)], 0.0)
     carried = np.where(carried > 0, carried, bar_close)
-    alone = ~np.isin(mark_ts, bar_ts)
     times = np.concatenate((bar_ts, mark_ts[alone]))
     prices = np.concatenate((carried, mark_close[alone]))
     order = np.argsort(times, kind="stable")

@@ -215,8 +215,8 @@ class SimulatedExchange:
 
     def on_mark(self, mark: MarkPrice) -> None:
         """A mark price interval completed: move the mark and re-measure its basis; the
-        interval's own checks (mark stops, liquidation at its adverse extreme) run in the risk
-        pass after this instant's finer steps (``settle``, decision 0003)."""
+        interval's own checks (mark stops, liquidation at its adverse extreme) run at the end
+        of this instant's price phase, after its finer steps (decision 0003)."""
         market = self.markets.get(mark.instrument)
         if market is not None:
             self.mark_path.observe(market, mark)

@@ -83,12 +83,6 @@ class MarginGuard:
         """Whether any account's liquidation watch depends on ``market``."""
         return bool(self._watchers.get(market))
 
-    def mark_watchers_dirty(self, market: str, also: set[str]) -> None:
-        """Ask the next risk pass to check the accounts watching ``market`` and ``also``."""
-        accounts = self.exchange.accounts
-        for account_id in (*self._watchers.get(market, ()), *also):
-            self.dirty[account_id] = accounts[account_id]
-
     def after_fill(self, account: SimAccount) -> None:
         self.recheck(account, self.exchange.clock.now_ns())
 

@@ -29,15 +29,14 @@ class MarkPath:
     def observe(self, market: MarketState, mark: MarkPrice) -> None:
         """A mark interval completed: move the mark, re-measure the basis, and queue the
         interval's checks for the end of this instant's price phase: after the finer step of
-        the instrument closing with it, else in the risk pass (the watchers are made dirty so
-        that one runs)."""
+        the instrument closing with it, else in phase 2 (``settle``), which is made due now."""
         self._catch_up(mark.ts_event)
         market.observe_mark(mark.close, mark.ts_event)
-        owners = {o.account for o in market.resting if o.trigger_source is TriggerSource.MARK}
-        guard = self.exchange.guard
-        if owners or guard.watches(mark.instrument):
+        if has_mark_stops(market) or self.exchange.guard.watches(mark.instrument):
             self.completed.append(mark)
-            guard.mark_watchers_dirty(mark.instrument, owners)
+            # phase 2 is due at this instant, and its first act is to run the interval
+            settlements = self.exchange.settlements
+            settlements.next_due = min(settlements.next_due, mark.ts_event)
 
     def check_completed(self, instrument: str | None = None) -> None:
         """Run the queued mark intervals' checks (only ``instrument``'s, if given)."""
@@ -48,8 +47,8 @@ class MarkPath:
             self._check_interval(mark)
 
     def _catch_up(self, ts: int) -> None:
-        """Run intervals still queued from an instant before ``ts`` (their risk pass did not
-        come: a fill's exact check had already cleaned every watcher) before newer data."""
+        """Run intervals still queued from an instant before ``ts`` before newer data (a
+        safeguard: phase 2 at their own instant normally ran them)."""
         if self.completed and self.completed[0].ts_event < ts:
             self.check_completed()
 
@@ -77,10 +76,14 @@ class MarkPath:
         """A finer step of trades (open, low, high, close) from ``ts_open`` to ``ts``: carry it
         to the mark estimate, then trigger the mark stops reached before a liquidation, check
         liquidation at the step's adverse extreme, then trigger the other stops."""
-        self._catch_up(ts)
+        completed = self.completed
+        if completed and completed[0].ts_event < ts:
+            self.check_completed()
         path_basis, basis = market.carried_basis(path[3], ts)
-        open_price, low, high, close = [carried(price, path_basis) for price in path]
-        market.set_mark(carried(path[3], basis))
+        open_price, low, high, close = path
+        market.set_mark(carried(close, basis))
+        if path_basis:
+            open_price, low, high, close = [carried(price, path_basis) for price in path]
         fills = self.exchange.fills
         stops = has_mark_stops(market)
         if stops:

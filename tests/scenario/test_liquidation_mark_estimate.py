@@ -82,6 +82,21 @@ def test_a_mark_wick_does_not_liquidate_a_position_opened_inside_its_hour():
     assert result.position(ACCOUNT, BTC) == 1
 
 
+def test_a_mark_interval_with_no_bar_closing_at_its_instant_is_checked_at_that_instant():
+    # hourly bars offset by half an hour (closing at :30), so no bar closes with a mark; the
+    # long bought at T0 + 30 min is held through the hour-1 mark bar, which wicks to 8,800
+    sources = [
+        bars_of(ohlcv(T0 - 30 * MINUTE, "1h", [FLAT] * 4)),
+        marks_of(marks(T0, "1h", [FLAT, (10000, 10000, 8800, 10000), FLAT])),
+    ]
+    result = run(WICK_CONFIG, sources, [(0, Submit("entry", "buy", "1"))])
+
+    assert view(result.of("OrderFilled"), "ts_ms") == [(T0 + 30 * MINUTE,)]
+    assert view(result.of("Liquidated"), *FIELDS) == [
+        (T0 + 2 * HOUR, BTC, D(1), D(9000), D(45), "full", T0 + HOUR)
+    ]
+
+
 def hourly_marks_of(bars: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """Hourly mark bars that are exactly the 15-minute trades aggregated: a zero basis."""
     hours = [bars[i : i + 4] for i in range(0, len(bars), 4)]

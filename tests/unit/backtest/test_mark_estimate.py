@@ -90,3 +90,20 @@ def test_the_track_is_what_the_simulated_venue_holds_after_each_bar(
     estimate = mark_estimate_track(bar_track, mark_track)
     times = np.array(sorted(venue))
     assert estimate.at(times).tolist() == [venue[t] for t in times.tolist()]
+
+
+def test_a_step_closing_with_a_mark_keeps_the_earlier_basis_for_its_path() -> None:
+    # (basis of the step's path, basis of the mark after it) for trade closes in time
+    market = MarketState(parse_symbol("BTC/USDT:USDT"), has_mark_feed=True)
+    market.last = 100.0
+    assert market.carried_basis(100.0, 5) == (0.0, 0.0)  # no mark yet: the trade price
+    market.observe_mark(99.0, 10)  # against the last trade 100: basis −1
+    assert market.mark == 99.0
+    market.last = 98.0
+    # the bar closing with the mark belongs to its interval: its path keeps basis 0, and the
+    # same-instant close re-measures the basis to 99 − 98 = +1 for what follows
+    assert market.carried_basis(98.0, 10) == (0.0, 1.0)
+    market.last = 97.0
+    assert market.carried_basis(97.0, 15) == (1.0, 1.0)
+    market.observe_mark(96.5, 20)  # no bar at 20: against the last trade 97, −0.5
+    assert market.carried_basis(95.0, 25) == (-0.5, -0.5)

@@ -136,3 +136,31 @@ def test_with_a_zero_basis_the_liquidation_is_at_the_first_15_minute_bar_reachin
     price = D(min(9000, bars[crossing][0]))
     opened = T0 + crossing * QUARTER
     assert liquidations == [(opened + QUARTER, price, opened)]
+
+
+@st.composite
+def wicked_runs(draw: st.DrawFn) -> tuple[list, list, int]:
+    """15-minute bars of a random walk, hourly marks wicking anywhere, an entry bar."""
+    bars = [FLAT]
+    for _ in range(11):
+        open_price = bars[-1][3]
+        close = draw(st.integers(9300, 10700))
+        low = min(open_price, close) - draw(st.integers(0, 400))
+        bars.append((open_price, max(open_price, close), low, close))
+    mark_rows = []
+    for hour_bars in (bars[i : i + 4] for i in range(0, 12, 4)):
+        low = min(b[2] for b in hour_bars) - draw(st.integers(0, 1500))
+        mark_rows.append((hour_bars[0][0], max(b[1] for b in hour_bars), low, hour_bars[-1][3]))
+    return bars, mark_rows, draw(st.integers(0, 10))
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=wicked_runs())
+def test_no_liquidation_is_triggered_by_prices_from_before_the_position_existed(case):
+    bars, mark_rows, entry_bar = case
+    sources = [bars_of(ohlcv(T0, "15m", bars)), marks_of(marks(T0, "1h", mark_rows))]
+    result = run(WICK_CONFIG, sources, [(entry_bar, Submit("entry", "buy", "1"))])
+
+    [filled] = view(result.of("OrderFilled"), "ts_ms")
+    for ts_ms, trigger_ts_ms in view(result.of("Liquidated"), "ts_ms", "trigger_ts_ms"):
+        assert filled[0] <= trigger_ts_ms < ts_ms

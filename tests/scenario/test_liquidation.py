@@ -7,9 +7,6 @@ A mark bar is checked at its adverse extreme; a liquidation is stamped at the ba
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.pack import DATA_PACK, needs_pack
 from tests.scenario.harness import (
     BTC,
     HOUR,
@@ -27,10 +24,6 @@ from tests.scenario.harness import (
     view,
 )
 
-from xmargin.backtest.runner import Backtest
-from xmargin.backtest.sources import load_sources
-from xmargin.engine.config import load_run_config
-from xmargin.engine.risk_hook import NoPreTradeChecks
 from xmargin.model.orders import OrderType, TriggerSource
 
 LIQUIDATION_FIELDS = ("hour", "instrument", "size", "price", "fee", "stage", "trigger_ts_ms")
@@ -128,37 +121,6 @@ def test_usdm_stop_below_the_liquidation_price_is_canceled_by_the_liquidation():
     assert view(result.of("OrderCanceled"), "hour", "client_order_id", "reason") == [
         (3, "O-000002", "liquidation")
     ]
-
-
-XRP_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "xrp_5x_long.toml"
-
-
-@needs_pack
-def test_xrp_5x_long_is_liquidated_by_the_2025_10_10_21h_mark_bar_at_its_spec_price():
-    config = load_run_config(XRP_CONFIG)
-    result = Backtest(config, load_sources(config, data_dir=DATA_PACK), NoPreTradeChecks()).run()
-    events = result.recorder.events
-
-    [fill] = [e for e in events if e["type"] == "OrderFilled"]
-    assert (fill["ts_ms"], D(fill["quantity"]), D(fill["price"])) == (
-        1_760_054_700_000,  # the first 5-minute bar's close, 2025-10-10 00:05
-        D("1776.8"),
-        D("2.8069"),
-    )
-    funding = [D(e["amount"]) for e in events if e["type"] == "FundingSettled"]
-    assert funding == [D("0.3539029564816"), D("0.0582285717728")]
-    # WB = 1,000 − 2.49364996 fee − funding = 997.0942185117456; tier 1 (MMR 0.005, cum 0):
-    # LP = (WB − q·EP) / (q·mmr − q) = (997.0942185117456 − 1,776.8 × 2.8069)
-    #      / (1,776.8 × 0.005 − 1,776.8) = 2.2570109108624…; first mark tick below: 2.25701091
-    [liquidated] = [e for e in events if e["type"] == "Liquidated"]
-    assert liquidated["trigger_ts_ms"] == 1_760_130_000_000  # the 21:00 UTC mark bar
-    assert liquidated["ts_ms"] == 1_760_133_600_000  # booked at its close, 22:00
-    assert D(liquidated["price"]) == D("2.25701091")
-    assert D(liquidated["size"]) == D("1776.8")
-    assert D(liquidated["fee"]) == D("1776.8") * D("2.25701091") * D("0.005")
-    [covered] = [e for e in events if e["type"] == "InsuranceFundCovered"]
-    # at the tick below LP the fee exceeds what is left by 0.0000015246944
-    assert D(covered["amount"]) == D("0.0000015246944")
 
 
 # -- Hyperliquid (spec D.3, D.4) ---------------------------------------------------------------

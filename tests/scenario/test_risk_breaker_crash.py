@@ -4,7 +4,7 @@ of 2025-10-10, the kill switch flattens, and nothing else is sent after the halt
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from tests.pack import needs_pack
@@ -18,7 +18,7 @@ from xmargin.testing.scripted import AtMs, Borrow, Repay, ScriptedStrategy, SetL
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "breaker_crash.toml"
 HALT_MS = 1_760_130_900_000  # 2025-10-10 21:15 UTC
-LIQUIDATION_MS = 1_760_133_600_000  # 2025-10-10 22:00 UTC
+LIQUIDATION_MS = 1_760_131_500_000  # 2025-10-10 21:25 UTC, the close of the 21:20 bar
 BEFORE_MS = 1_760_126_400_000  # 2025-10-10 20:00 UTC
 LOAN_MS = 1_760_131_500_000  # 2025-10-10 21:25 UTC
 XRP = "XRP/USDT:USDT"
@@ -62,7 +62,21 @@ def test_the_daily_loss_breaker_halts_at_21_15_and_only_the_flattening_follows()
 def test_without_the_breaker_the_wick_liquidates_the_position():
     backtest = run_example(breakers=False)
     [liquidated] = [e for e in backtest.recorder.events if e["type"] == "Liquidated"]
-    assert liquidated["ts_ms"] == LIQUIDATION_MS
+    # the 21:20 bar's 1.1792 low, carried by the basis to the last hourly mark, crosses the
+    # liquidation price; the 5-minute path finds it at that bar's close (decision 0003)
+    assert (liquidated["ts_ms"], liquidated["trigger_ts_ms"]) == (
+        LIQUIDATION_MS,
+        LIQUIDATION_MS - 300_000,
+    )
+    # 712.5 XRP at 2.8069, funding at the 08:00 and 16:00 marks; spec C.3, tier 1 (MMR 0.005):
+    # LP = (WB − q·EP) / (q·MMR − q) = 1.41208706495…, liquidated at the mark tick below
+    size, entry = Decimal("712.5"), Decimal("2.8069")
+    funding = size * Decimal("2.8018") * Decimal("0.00007109") + size * Decimal("2.7401") * Decimal(
+        "0.00001196"
+    )
+    wallet = Decimal(1000) - size * entry * Decimal("0.0005") - funding
+    lp = (wallet - size * entry) / (size * Decimal("0.005") - size)
+    assert Decimal(liquidated["price"]) == lp.quantize(Decimal("1e-8"), rounding=ROUND_DOWN)
     assert backtest.result.final_equity < Decimal(1)  # type: ignore[attr-defined]
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from xmargin.backtest.currency import check_rate_streams, reporting_currency
 from xmargin.backtest.equity import PriceTrack
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
+from xmargin.backtest.mark_estimate import mark_estimate_track
 from xmargin.backtest.results import (
     AccountSample,
     BacktestResult,
@@ -246,9 +247,9 @@ class Backtest:
         self.account_samples.setdefault(account_id, []).append(sample)
 
     def _tracks(self) -> dict[str, PriceTrack]:
-        """Price tracks per instrument, valued as the venue does: the mark feed where there is
-        one (bar closes until its first value), else the bar closes; only the values the run
-        saw (none from before ``run.start``)."""
+        """Price tracks per instrument, valued as the venue does: with a mark feed, its closes
+        and between them the bar closes carried by the basis (decision 0003); else the bar
+        closes; only the values the run saw (none from before ``run.start``)."""
         tracks: dict[str, PriceTrack] = {}
         for kind in ("ohlcv", "mark"):
             for source in self.sources:
@@ -258,6 +259,10 @@ class Backtest:
                     times, prices = times[seen], source.series.close[seen]
                     earlier = tracks.get(source.instrument)
                     if earlier is not None and not len(times):
+                        continue
+                    if kind == "mark" and earlier is not None:
+                        mark = PriceTrack(times, prices)
+                        tracks[source.instrument] = mark_estimate_track(earlier, mark)
                         continue
                     if earlier is not None and len(times):
                         before = earlier.ts_ms < times[0]

@@ -56,7 +56,9 @@ def test_xrp_liquidation_figures(capsys):
     [liquidation] = result["liquidations"]
     assert liquidation["price"] == "2.25701091"
     assert liquidation["size"] == "1776.8"
-    assert liquidation["trigger_bar_ts_ms"] == 1_760_130_000_000
+    # found on the 5-minute path: the 21:10 UTC bar, booked at its close (decision 0003)
+    assert liquidation["trigger_bar_ts_ms"] == 1_760_130_600_000
+    assert liquidation["ts_ms"] == 1_760_130_900_000
     assert two(liquidation["fee"]) == Decimal("20.05")
     assert Decimal(result["final_equity"]) == 0
 

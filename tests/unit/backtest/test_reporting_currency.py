@@ -248,6 +248,7 @@ def collateral_run(strategies=()):
     account = {"main": {"USDT": "1000", "USDC": "500"}}
     holding = venue("bin", "binance_cross_margin", account, taker="0.001")
     holding["params"] = {"mode": "classic_3x"}
+    holding["default_interest_rate"] = "0"
     data = [bars("bin", "USDC/USDT", ohlcv(T0, "1h", flat(["1.0000", "0.9900", "0.9800"])))]
     return run_strategies([holding], data, list(strategies), risk=NO_BREAKERS)
 

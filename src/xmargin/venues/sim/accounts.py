@@ -84,6 +84,7 @@ class SimAccount:
 
     __slots__ = (
         "book",
+        "grown_ns",
         "id",
         "last_partial_liquidation_ns",
         "leverage",
@@ -108,6 +109,8 @@ class SimAccount:
         self.watch = MarginWatch()
         self.working: dict[str, Order] = {}
         self.last_partial_liquidation_ns = -(10**18)
+        # market → when a fill last opened or grew the exposure to it (ns)
+        self.grown_ns: dict[str, int] = {}
 
     @property
     def quote(self) -> str:

@@ -37,6 +37,7 @@ from xmargin.venues.sim.config import FILL_AT_CLOSE, SimVenueConfig
 from xmargin.venues.sim.fills import FillEngine
 from xmargin.venues.sim.loans import LoanDesk
 from xmargin.venues.sim.margin_guard import MarginGuard
+from xmargin.venues.sim.mark_path import MarkPath
 from xmargin.venues.sim.markets import MarketState
 from xmargin.venues.sim.requests import CancelRequest, ModifyRequest, VenueRequest, reach_venue
 from xmargin.venues.sim.settlement import Settlements
@@ -83,6 +84,7 @@ class SimulatedExchange:
         self.desk = LoanDesk(self)
         self.settlements = Settlements(self)
         self._volume_capacity = config.slippage.kind == "volume"
+        self.mark_path = MarkPath(self)
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -201,19 +203,12 @@ class SimulatedExchange:
     # -- market data: phase 1 --------------------------------------------------------------
 
     def on_mark(self, mark: MarkPrice) -> None:
-        """A mark price interval: move the mark; trigger the mark stops reached before a
-        liquidation, check liquidation at the interval's adverse extreme, then the rest."""
+        """A mark price interval completed: move the mark and re-measure its basis; the
+        interval's own checks (mark stops, liquidation at its adverse extreme) run at the end
+        of this instant's price phase, after its finer steps (decision 0003)."""
         market = self.markets.get(mark.instrument)
-        if market is None:
-            return
-        market.set_mark(mark.close)
-        if self._has_mark_stops(market):
-            self.fills.trigger_on_mark(market, mark.low, mark.high, before_liquidation=True)
-        self.guard.on_price_move(
-            mark.instrument, mark.open, mark.low, mark.high, mark.close, mark.ts_open
-        )
-        if self._has_mark_stops(market):
-            self.fills.trigger_on_mark(market, mark.low, mark.high)
+        if market is not None:
+            self.mark_path.observe(market, mark)
 
     def on_bar(self, bar: Bar) -> None:
         """A trade bar: match resting orders against its range, then move the last price."""
@@ -238,6 +233,9 @@ class SimulatedExchange:
             self.guard.on_price_move(
                 bar.instrument, bar.open, bar.low, bar.high, close, bar.ts_open
             )
+        else:
+            path = (bar.open, bar.low, bar.high, close)
+            self.mark_path.step(market, path, bar.ts_open, bar.ts_event)
 
     def on_trade(self, trade: Trade) -> None:
         market = self.markets.get(trade.instrument)
@@ -256,6 +254,9 @@ class SimulatedExchange:
         if not market.has_mark_feed:
             market.set_mark(trade.price)
             self.guard.on_price_move(trade.instrument, *(trade.price,) * 4, trade.ts_event)
+        else:
+            path = (trade.price,) * 4
+            self.mark_path.step(market, path, trade.ts_event, trade.ts_event)
 
     def on_quote(self, quote: Quote) -> None:
         market = self.markets.get(quote.instrument)
@@ -267,6 +268,9 @@ class SimulatedExchange:
             mid = quote.mid
             market.set_mark(mid)
             self.guard.on_price_move(quote.instrument, mid, mid, mid, mid, quote.ts_event)
+        else:
+            mid = quote.mid
+            self.mark_path.step(market, (mid,) * 4, quote.ts_event, quote.ts_event)
 
     # -- settlements: phase 2 --------------------------------------------------------------
 
@@ -280,7 +284,10 @@ class SimulatedExchange:
         self.settlements.note_position(account_id, symbol)
 
     def settle(self, ts: int) -> None:
-        """Phases 2 and 3: scheduled settlements due by ``ts``, then the risk pass."""
+        """The mark intervals completed at ``ts``, then phases 2 and 3: scheduled settlements
+        due by ``ts``, then the risk pass."""
+        if self.mark_path.completed:
+            self.mark_path.check_completed()
         if ts >= self.settlements.next_due:
             self.settlements.run_due(ts)
         if self.guard.dirty:
@@ -401,12 +408,6 @@ class SimulatedExchange:
         if market is None or not market.has_price:
             return None
         return market.mark_exact()
-
-    def _has_mark_stops(self, market: MarketState) -> bool:
-        return any(
-            o.trigger_source is TriggerSource.MARK and o.status is OrderStatus.ACCEPTED
-            for o in market.resting
-        )
 
     def _reject(self, order: Order, reason: str) -> None:
         order.transition(OrderStatus.REJECTED)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from xmargin.margin.base import MarginState
 from xmargin.model.events import OrderFilled, OrderTriggered
-from xmargin.model.instruments import InstrumentKind
+from xmargin.model.instruments import Instrument, InstrumentKind
 from xmargin.model.market_data import Bar, Quote, Trade
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import (
@@ -200,12 +200,20 @@ class FillEngine:
         }
 
     def trigger_on_mark(
-        self, market: MarketState, low: float, high: float, *, before_liquidation: bool = False
+        self,
+        market: MarketState,
+        low: float,
+        high: float,
+        *,
+        before_liquidation: bool = False,
+        placed_by: int | None = None,
     ) -> None:
         """Trigger the stops on the mark that a mark interval ``[low, high]`` reached.
 
         ``before_liquidation``: only those the mark reaches before it would liquidate their
         account (a protective stop above a long's liquidation price goes first).
+        ``placed_by``: only stops submitted by then (a coarse interval's open); a later one
+        cannot be triggered by a price the interval may have reached before it existed.
         """
         guard = self.exchange.guard
         accounts = self.exchange.accounts
@@ -214,6 +222,7 @@ class FillEngine:
                 order.status is OrderStatus.ACCEPTED
                 and order.order_type.has_trigger
                 and order.trigger_source is TriggerSource.MARK
+                and (placed_by is None or order.ts_init <= placed_by)
                 and matching.trigger_crossed(order, low, high)
             ):
                 trigger = order.trigger_price or ZERO
@@ -300,6 +309,8 @@ class FillEngine:
         self._fill_ids += 1
         trade_id = f"{exchange.venue_id}-T-{self._fill_ids:07d}"
         exchange.note_position(account.id, spec.symbol)
+        if _grows(account, spec, signed):
+            account.grown_ns[spec.symbol] = ts
         realized = exchange.ledger.apply_fill(
             ts, account.id, spec, signed, price, fee, fee_asset, trade_id
         )
@@ -336,3 +347,15 @@ class FillEngine:
 def _fee_in_base(account: SimAccount) -> bool:
     """Whether spot buys pay their fee in the asset received (Binance margin, spec B.5)."""
     return bool(getattr(account.model, "fee_in_received_asset", False))
+
+
+def _grows(account: SimAccount, spec: Instrument, signed: Decimal) -> bool:
+    """Whether a fill of ``signed`` opens or grows the account's exposure to ``spec``: its
+    position, or on spot its net holding of the base asset (balance less what it owes)."""
+    book = account.book
+    if spec.kind is InstrumentKind.SPOT:
+        held = book.balance(spec.base) - book.liability(spec.base)
+    else:
+        position = book.positions.get(spec.symbol)
+        held = position.size if position is not None else ZERO
+    return held * signed >= 0 or abs(signed) > abs(held)

@@ -87,6 +87,10 @@ class MarginGuard:
     def mark_dirty(self, account: SimAccount) -> None:
         self.dirty[account.id] = account
 
+    def watches(self, market: str) -> bool:
+        """Whether any account's liquidation watch depends on ``market``."""
+        return bool(self._watchers.get(market))
+
     def after_fill(self, account: SimAccount) -> None:
         self.recheck(account, self.exchange.clock.now_ns())
 
@@ -96,23 +100,37 @@ class MarginGuard:
             self.recheck(account, ts)
 
     def on_price_move(
-        self, market: str, open_price: float, low: float, high: float, close: float, ts_open: int
+        self,
+        market: str,
+        open_price: float,
+        low: float,
+        high: float,
+        close: float,
+        ts_open: int,
+        held_since: int | None = None,
     ) -> None:
         """A market moved over an interval: check each watching account at the interval's
-        adverse extreme (spec §0.4), then move its estimate to the close."""
+        adverse extreme (spec §0.4), then move its estimate to the close.
+
+        ``held_since``: a coarse mark interval opening then, which acts only on exposure
+        held for all of it; an account whose exposure to ``market`` opened or grew inside
+        it was judged on the finer path and here only moves to the close (decision 0003).
+        """
         watchers = self._watchers.get(market)
         if not watchers:
             return
         accounts = self.exchange.accounts
         for account_id in tuple(watchers):
             account = accounts[account_id]
-            extreme = account.watch.observe(market, low, high, close)
-            if extreme is not None:
-                self._check_extreme(account, market, open_price, extreme, ts_open)
-                if account.watch.estimate <= account.watch.threshold:
-                    self.mark_dirty(account)
-            elif account.watch.estimate <= account.watch.threshold or may_convert(account):
-                # FTX's conversion triggers (spec A.6) are checked exactly on every update
+            watch = account.watch
+            if held_since is not None and account.grown_ns.get(market, held_since) > held_since:
+                watch.move(market, close)
+            else:
+                extreme = watch.observe(market, low, high, close)
+                if extreme is not None:
+                    self._check_extreme(account, market, open_price, extreme, ts_open)
+            # FTX's conversion triggers (spec A.6) are checked exactly on every update
+            if watch.estimate <= watch.threshold or may_convert(account):
                 self.mark_dirty(account)
 
     def _check_extreme(

@@ -166,7 +166,7 @@ def stress_command(
 
 def _bps(text: str, flag: str) -> Decimal:
     try:
-        return parse_non_negative(text, what="value")
+        return parse_non_negative(text)
     except NumberError as exc:
         raise ConfigError(str(exc), where=f"{flag} {text}") from None
 

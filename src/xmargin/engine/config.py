@@ -16,9 +16,11 @@ from typing import Any
 
 from xmargin.core.errors import ConfigError
 from xmargin.data.series import timeframe_ms
+from xmargin.engine.documents import read_document
 from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.params import ParamReader
 from xmargin.margin.registry import build_model
+from xmargin.margin.tiers import TieredModel, leverage_above_tier
 from xmargin.model.instruments import Instrument, parse_symbol
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import TriggerSource
@@ -35,6 +37,11 @@ from xmargin.venues.sim.latency import Latency
 
 DATA_KINDS = ("ohlcv", "mark", "index", "funding", "trades", "quotes")
 FIRST_HOUR_INTEREST_MODELS = frozenset({"binance_cross_margin"})
+MAX_SEED = 2**32 - 1
+MAX_FEE_RATE = Decimal("0.1")
+MAX_BPS = Decimal(10_000)
+MAX_LATENCY_MS = Decimal(86_400_000)
+MAX_FUNDING_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -94,21 +101,13 @@ class RunConfig:
 def load_run_config(path: str | Path) -> RunConfig:
     """Read and validate a run configuration file."""
     path = Path(path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise ConfigError("file not found", where=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"malformed TOML: {exc}", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file: {exc}", where=str(path)) from None
-    return parse_run_config(document, path)
+    return parse_run_config(read_document(path, toml_only=True), path)
 
 
 def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
     source = str(path)
     top = ParamReader(document, source)
-    seed = int(top.decimal("seed", Decimal(0), minimum=ZERO))
+    seed = top.integer("seed", 0, minimum=0, maximum=MAX_SEED)
     name = str(top.take("name", ""))
     description = str(top.take("description", ""))
     run = ParamReader(top.table("run"), f"{source}: run")
@@ -222,8 +221,10 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
         raise reader.fail("params.taker_fee_rate", "set the venue's fees.taker instead")
     fees_raw = ParamReader(reader.table("fees"), f"{where}.fees")
     fees = FeeSchedule(
-        maker=fees_raw.decimal("maker", Decimal("0.0002"), minimum=Decimal("-0.01")),
-        taker=fees_raw.decimal("taker", Decimal("0.0005"), minimum=ZERO),
+        maker=fees_raw.decimal(
+            "maker", Decimal("0.0002"), minimum=Decimal("-0.01"), maximum=MAX_FEE_RATE
+        ),
+        taker=fees_raw.decimal("taker", Decimal("0.0005"), minimum=ZERO, maximum=MAX_FEE_RATE),
     )
     fees_raw.finish()
     sim = SimVenueConfig(
@@ -239,13 +240,8 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
         first_hour_interest=reader.boolean(
             "first_hour_interest", model_id in FIRST_HOUR_INTEREST_MODELS
         ),
-        interest_minute=int(
-            reader.decimal(
-                "interest_minute",
-                Decimal(5) if model_id == "bybit_uta_cross" else ZERO,
-                minimum=ZERO,
-                maximum=Decimal(59),
-            )
+        interest_minute=reader.integer(
+            "interest_minute", 5 if model_id == "bybit_uta_cross" else 0, minimum=0, maximum=59
         ),
         auto_borrow=reader.boolean("auto_borrow", False),
     )
@@ -264,6 +260,8 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
         balances = acct.decimal_map("balances", minimum=ZERO)
         leverage = acct.decimal_map("leverage", strictly_positive=True)
         acct.finish()
+        for instrument, value in leverage.items():
+            _check_leverage(model, instrument, value, f"{account_where}.leverage.{instrument}")
         for asset in balances:
             if not model.knows_asset(asset):
                 raise ConfigError(
@@ -275,15 +273,26 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
     return VenueConfig(venue_id, sim, tuple(accounts))
 
 
+def _check_leverage(
+    model: CrossMarginModel, instrument: str, leverage: Decimal, where: str
+) -> None:
+    """A leverage above every tier's maximum for the instrument is refused at start-up."""
+    if not isinstance(model, TieredModel) or not model.knows(instrument):
+        return
+    excess = leverage_above_tier(model.table(instrument), leverage, model.quote)
+    if excess is not None:
+        raise ConfigError(excess, where=where)
+
+
 def _slippage(reader: ParamReader) -> Slippage:
     kind = reader.choice("kind", "none", ("none", "fixed_bps", "volume"))
     result = Slippage(
         kind=kind,
-        bps=float(reader.decimal("bps", ZERO, minimum=ZERO)),
+        bps=float(reader.decimal("bps", ZERO, minimum=ZERO, maximum=MAX_BPS)),
         participation=float(
             reader.decimal("participation", Decimal(1), strictly_positive=True, maximum=Decimal(1))
         ),
-        impact_bps=float(reader.decimal("impact_bps", ZERO, minimum=ZERO)),
+        impact_bps=float(reader.decimal("impact_bps", ZERO, minimum=ZERO, maximum=MAX_BPS)),
     )
     reader.finish()
     return result
@@ -291,16 +300,16 @@ def _slippage(reader: ParamReader) -> Slippage:
 
 def _latency(reader: ParamReader) -> Latency:
     result = Latency(
-        order_ms=float(reader.decimal("order_ms", ZERO, minimum=ZERO)),
-        feed_ms=float(reader.decimal("feed_ms", ZERO, minimum=ZERO)),
-        jitter_ms=float(reader.decimal("jitter_ms", ZERO, minimum=ZERO)),
+        order_ms=float(reader.decimal("order_ms", ZERO, minimum=ZERO, maximum=MAX_LATENCY_MS)),
+        feed_ms=float(reader.decimal("feed_ms", ZERO, minimum=ZERO, maximum=MAX_LATENCY_MS)),
+        jitter_ms=float(reader.decimal("jitter_ms", ZERO, minimum=ZERO, maximum=MAX_LATENCY_MS)),
     )
     reader.finish()
     return result
 
 
 def _funding(reader: ParamReader) -> FundingSchedule:
-    interval = reader.decimal("interval_hours", Decimal(8), strictly_positive=True)
+    interval = reader.integer("interval_hours", 8, minimum=1, maximum=MAX_FUNDING_HOURS)
     constant = reader.take("constant_rate")
     rate = (
         None
@@ -308,7 +317,7 @@ def _funding(reader: ParamReader) -> FundingSchedule:
         else ParamReader({"constant_rate": constant}, reader.where).decimal("constant_rate", ZERO)
     )
     reader.finish()
-    return FundingSchedule(int(interval), rate)
+    return FundingSchedule(interval, rate)
 
 
 def _data(

@@ -9,14 +9,14 @@ from typing import Any
 
 from xmargin.core.errors import ConfigError
 from xmargin.margin.tiers import TierTable, load_tier_file
-from xmargin.model.numbers import NumberError, parse_decimal
+from xmargin.model.numbers import NumberError, parse_integer, parse_number
 
 
 class ParamReader:
     """Take typed values out of a params mapping; :meth:`finish` rejects whatever is left.
 
     ``where`` prefixes every error (for example ``account.toml: params``), so a bad value
-    is reported as ``account.toml: params.account_leverage: must be positive, got -1``.
+    is reported as ``account.toml: params.account_leverage: -1 — expected a positive number``.
     """
 
     def __init__(
@@ -64,16 +64,20 @@ class ParamReader:
         if isinstance(raw, float):
             raw = repr(raw)
         try:
-            value = parse_decimal(raw, what="value")
+            return parse_number(raw, positive=strictly_positive, minimum=minimum, maximum=maximum)
         except NumberError as exc:
             raise self._fail(key, str(exc)) from None
-        if strictly_positive and value <= 0:
-            raise self._fail(key, f"must be positive, got {value}")
-        if minimum is not None and value < minimum:
-            raise self._fail(key, f"must be at least {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            raise self._fail(key, f"must be at most {maximum}, got {value}")
-        return value
+
+    def integer(
+        self, key: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        """Read a whole number within ``[minimum, maximum]`` (a fraction is an error, not cut)."""
+        if key not in self._params:
+            return default
+        try:
+            return parse_integer(self._params.pop(key), minimum=minimum, maximum=maximum)
+        except NumberError as exc:
+            raise self._fail(key, str(exc)) from None
 
     def decimal_map(
         self,

@@ -269,7 +269,7 @@ def _path(raw: object, where: str) -> tuple[Step, ...]:
 
 def _number(value: object, where: str, *, minimum: bool = False) -> Decimal:
     try:
-        number = parse_decimal(value, what="value")
+        number = parse_decimal(value)
     except NumberError as exc:
         raise ConfigError(str(exc), where=where) from None
     if minimum and number < 0:

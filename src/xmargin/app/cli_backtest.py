@@ -21,7 +21,7 @@ from xmargin.app.database_url import DB_HELP, resolve_database_url
 from xmargin.app.provenance import code_version
 from xmargin.backtest.provenance import data_manifest
 from xmargin.backtest.results import BacktestResult
-from xmargin.backtest.runner import run_backtest
+from xmargin.backtest.runner import build_strategies, run_backtest
 from xmargin.backtest.sources import data_root
 from xmargin.engine.config import RunConfig, load_run_config
 from xmargin.storage import RunHeader, RunWriter, open_database
@@ -61,6 +61,7 @@ def backtest_command(
 ) -> None:
     """Backtest CONFIG_FILE under its venues' cross-margin rules and store the run."""
     config = load_run_config(config_file)
+    build_strategies(config)  # a bad strategy is refused before the database is touched
     err = Console(stderr=True)
     root = Path(data_dir) if data_dir else None
     writer = None if no_db else begin_stored_run(config, root, db_url, err, quiet=as_json)

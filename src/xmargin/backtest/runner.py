@@ -21,6 +21,7 @@ from xmargin.data.series import OhlcvSeries
 from xmargin.engine.config import RunConfig
 from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
+from xmargin.execution.algos.catalogue import ALGORITHM_REFERENCES
 from xmargin.margin.base import MarginReport
 from xmargin.model.numbers import ZERO
 from xmargin.portfolio.ledger import Ledger
@@ -226,13 +227,33 @@ def build_strategies(config: RunConfig) -> list[tuple[Strategy, str]]:
     """Resolve and construct every configured strategy (validating its parameters)."""
     built = []
     for item in config.strategies:
-        cls = resolve_strategy(item.strategy, f"{item.where}.strategy")
+        cls = resolve_strategy(
+            item.strategy,
+            f"{item.where}.strategy",
+            base_dir=config.path.parent,
+            known=ALGORITHM_REFERENCES,
+        )
         params = build_params(cls, item.params, f"{item.where}.params")
         try:
-            built.append((cls(item.id, params), item.account))
+            strategy = cls(item.id, params)
         except ValueError as exc:
             raise ConfigError(str(exc), where=item.where) from None
+        _check_strategy_data(strategy, config, item.where)
+        built.append((strategy, item.account))
     return built
+
+
+def _check_strategy_data(strategy: Strategy, config: RunConfig, where: str) -> None:
+    """Every instrument a strategy subscribes to needs a data stream in the config."""
+    streamed = {item.symbol for item in config.data}
+    for kind, instrument in strategy.subscriptions():
+        if instrument not in streamed:
+            raise ConfigError(
+                f"strategy {strategy.id!r} wants {kind}s of {instrument}, which no [[data]] "
+                f'table gives: add one with symbol = "{instrument}" (or trade an instrument '
+                "that has data)",
+                where=where,
+            )
 
 
 def run_backtest(

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from xmargin.core.errors import ConfigError, DataError
-from xmargin.engine.documents import read_document
 from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.registry import build_model
 from xmargin.margin.snapshot import AccountSnapshot, LoanSnapshot, OrderSnapshot, PositionSnapshot
 from xmargin.margin.tiers import TieredModel, leverage_above_tier
+from xmargin.model.documents import read_document
 from xmargin.model.numbers import NumberError, parse_decimal, parse_non_negative, parse_positive
 
 TOP_LEVEL_KEYS = frozenset(

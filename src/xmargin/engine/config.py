@@ -16,11 +16,11 @@ from typing import Any
 
 from xmargin.core.errors import ConfigError
 from xmargin.data.series import timeframe_ms
-from xmargin.engine.documents import read_document
 from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.params import ParamReader
 from xmargin.margin.registry import build_model
 from xmargin.margin.tiers import TieredModel, leverage_above_tier
+from xmargin.model.documents import read_document
 from xmargin.model.instruments import Instrument, parse_symbol
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import TriggerSource
@@ -42,6 +42,7 @@ MAX_FEE_RATE = Decimal("0.1")
 MAX_BPS = Decimal(10_000)
 MAX_LATENCY_MS = Decimal(86_400_000)
 MAX_FUNDING_HOURS = 24
+MAX_DURATION_MS = 7 * 86_400_000
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
         _data(item, f"{source}: data[{i}]", accounts, venues)
         for i, item in enumerate(_list(top, "data"))
     )
+    _unique_data(data)
     instruments = _instruments(_list(top, "instruments"), data, source, venues)
     strategies = tuple(
         _strategy(item, f"{source}: strategies[{i}]", accounts)
@@ -175,6 +177,20 @@ def _unique(ids: list[str], where: str, what: str) -> None:
         seen.add(item)
 
 
+def _unique_data(data: tuple[DataConfig, ...]) -> None:
+    """One [[data]] table per venue, symbol, kind and timeframe: a second would shadow it."""
+    first: dict[tuple[str, str, str, str | None], str] = {}
+    for item in data:
+        key = (item.venue, item.symbol, item.kind, item.timeframe)
+        if key in first:
+            raise ConfigError(
+                f"repeats {first[key].rpartition(': ')[2]} (same venue, symbol, kind and "
+                "timeframe): keep one",
+                where=item.where,
+            )
+        first[key] = item.where
+
+
 def _instant(reader: ParamReader, key: str) -> int | None:
     raw = reader.take(key)
     if raw is None:
@@ -197,9 +213,12 @@ def _instant(reader: ParamReader, key: str) -> int | None:
 def _duration_ms(reader: ParamReader, key: str, default: str) -> int:
     raw = reader.text(key, default)
     try:
-        return timeframe_ms(raw)
+        duration = timeframe_ms(raw)
     except (ConfigError, ValueError):
-        raise reader.fail(key, f"must be a duration such as 5m, 1h or 1d, got {raw!r}") from None
+        duration = 0
+    if not 0 < duration <= MAX_DURATION_MS:
+        raise reader.fail(key, f"{raw!r} — expected a duration from 1m to 1w such as 5m, 1h or 1d")
+    return duration
 
 
 def _path(reader: ParamReader, key: str, base: Path) -> Path | None:
@@ -336,6 +355,8 @@ def _data(
     timeframe = reader.take("timeframe")
     if kind in ("ohlcv", "mark", "index") and not isinstance(timeframe, str):
         raise reader.fail("timeframe", f'a {kind} source needs a timeframe such as "5m"')
+    if timeframe is not None:
+        _duration_ms(ParamReader({"timeframe": timeframe}, where), "timeframe", "5m")
     path = _path(reader, "path", Path("."))
     repair = reader.boolean("repair", False)
     reader.finish()
@@ -353,12 +374,19 @@ def _instruments(
     for venue, symbol in sorted({(d.venue, d.symbol) for d in data}):
         result[(venue, symbol)] = parse_symbol(symbol, **defaults.get(symbol, {}))
     venue_ids = {v.id for v in venues}
+    given: dict[tuple[str, str], int] = {}
     for i, item in enumerate(items):
         reader = ParamReader(item, f"{source}: instruments[{i}]")
         venue = reader.text("venue", "")
         if venue not in venue_ids:
             raise reader.fail("venue", f"unknown venue {venue!r}")
         symbol = reader.text("symbol", "")
+        if (venue, symbol) in given:
+            raise reader.fail(
+                "symbol",
+                f"{symbol!r} on {venue!r} is also instruments[{given[(venue, symbol)]}]: keep one",
+            )
+        given[(venue, symbol)] = i
         spec: dict[str, Decimal] = dict(defaults.get(symbol, {}))
         for key in (
             "price_increment",

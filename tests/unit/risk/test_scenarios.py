@@ -171,5 +171,5 @@ def test_resolve_scenario_takes_names_then_files(tmp_path):
     assert resolve_scenario(str(write(tmp_path, GOOD_FILE)), builtins).name == "flash"
     with pytest.raises(ConfigError, match=r"--scenario: unknown scenario 'crash_99'"):
         resolve_scenario("crash_99", builtins)
-    with pytest.raises(ConfigError, match="scenario file not found"):
+    with pytest.raises(ConfigError, match="file not found"):
         resolve_scenario(str(tmp_path / "missing.toml"), builtins)

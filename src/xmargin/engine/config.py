@@ -107,7 +107,7 @@ def load_run_config(path: str | Path) -> RunConfig:
 
 def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
     source = str(path)
-    top = ParamReader(document, source)
+    top = ParamReader(document, source, top_level=True)
     seed = top.integer("seed", 0, minimum=0, maximum=MAX_SEED)
     name = str(top.take("name", ""))
     description = str(top.take("description", ""))

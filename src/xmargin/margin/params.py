@@ -20,11 +20,17 @@ class ParamReader:
     """
 
     def __init__(
-        self, params: Mapping[str, Any], where: str = "params", base_dir: Path | None = None
+        self,
+        params: Mapping[str, Any],
+        where: str = "params",
+        base_dir: Path | None = None,
+        *,
+        top_level: bool = False,
     ):
         self._params = dict(params)
         self._where = where
         self._base_dir = base_dir
+        self._separator = ": " if top_level else "."
 
     @property
     def where(self) -> str:
@@ -32,7 +38,7 @@ class ParamReader:
         return self._where
 
     def location(self, key: str) -> str:
-        return f"{self._where}.{key}"
+        return f"{self._where}{self._separator}{key}"
 
     def fail(self, key: str, message: str) -> ConfigError:
         """Return an error about ``key`` located under this reader's prefix."""

@@ -117,7 +117,7 @@ def _exact(value: object, what: str | None) -> Decimal:
     if not result.is_finite():
         raise _error(value, what, "a finite number")
     _, digits, exponent = result.as_tuple()
-    assert isinstance(exponent, int)  # finite, so not 'n', 'N' or 'F'
+    exponent = int(exponent)  # finite, so an int (not 'n', 'N' or 'F')
     trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
     if len(digits) - trailing_zeros > MAX_SIGNIFICANT_DIGITS:
         raise _error(value, what, f"at most {MAX_SIGNIFICANT_DIGITS} significant digits")
@@ -140,12 +140,14 @@ def _error(value: object, what: str | None, expected: str) -> NumberError:
 
 def _shown(value: object) -> str:
     """The value as the user wrote it, cut short when long (a number of 5,000 digits)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
     if isinstance(value, str):
         return repr(value) if len(value) <= 40 else f"{value[:24]!r}… ({len(value)} characters)"
     text = str(value)
-    return text if len(text) <= 40 else f"{text[:24]}… ({len(text)} digits)"
+    return text if len(text) <= 40 else f"{text[:24]}… ({len(text)} characters)"
 
 
 def float_to_increments(value: float, increment: Decimal, *, what: str = "value") -> Decimal:

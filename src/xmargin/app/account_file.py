@@ -25,6 +25,8 @@ TOP_LEVEL_KEYS = frozenset(
 POSITION_KEYS = frozenset({"instrument", "size", "entry_price", "mark_price", "leverage"})
 LOAN_KEYS = frozenset({"asset", "principal", "interest"})
 ORDER_KEYS = frozenset({"instrument", "side", "quantity", "price"})
+MAX_VALUE = Decimal("1e15")
+"""The largest value of one balance, loan, position or order, in the quote (a quadrillion)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def load_account_file(path: str | Path) -> AccountFile:
     )
     snapshot = AccountSnapshot(balances, positions, loans, prices, orders)
     _check_prices(snapshot, model, source)
+    check_values(snapshot, model.quote, source)
+    _assess(snapshot, model, source)
     name = str(document.get("name") or path.stem)
     return AccountFile(path, name, model, snapshot)
 
@@ -96,6 +100,43 @@ def _check_prices(snapshot: AccountSnapshot, model: CrossMarginModel, source: st
                 f"missing valuation price of {asset} in {model.quote}",
                 where=f"{source}: prices.{asset}",
             )
+
+
+def check_value(amount: Decimal, price: Decimal, quote: str, where: str, what: str) -> None:
+    """Refuse ``amount`` at ``price`` when it is worth more than :data:`MAX_VALUE`.
+
+    Exact sums and displays of larger values would pass the ``decimal`` context's precision.
+    """
+    value = abs(amount) * price
+    if value > MAX_VALUE:
+        raise ConfigError(
+            f"{what} of {value:.3E} {quote} ({amount} at {price}) — expected at most "
+            f"{MAX_VALUE:,f} {quote}",
+            where=where,
+        )
+
+
+def check_values(snapshot: AccountSnapshot, quote: str, source: str) -> None:
+    """Refuse a balance, loan, position or order worth more than :data:`MAX_VALUE`."""
+
+    def check(amount: Decimal, price: Decimal, field: str, what: str) -> None:
+        check_value(amount, price, quote, f"{source}: {field}", what)
+
+    def price_of(asset: str) -> Decimal:
+        return Decimal(1) if asset == quote else snapshot.prices.get(asset, Decimal(1))
+
+    for asset, amount in snapshot.balances.items():
+        check(amount, price_of(asset), f"balances.{asset}", "a value")
+    for i, loan in enumerate(snapshot.loans):
+        check(loan.principal + loan.interest, price_of(loan.asset), f"loans[{i}]", "a debt")
+    for i, position in enumerate(snapshot.positions):
+        for price in (position.entry_price, position.mark_price):
+            check(position.size, price, f"positions[{i}].size", "a notional")
+    for i, order in enumerate(snapshot.orders):
+        check(order.quantity, order.price, f"orders[{i}].quantity", "a notional")
+
+
+def _assess(snapshot: AccountSnapshot, model: CrossMarginModel, source: str) -> None:
     try:
         model.assess(snapshot)
     except DataError as exc:

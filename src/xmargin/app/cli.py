@@ -17,9 +17,9 @@ from xmargin.app.cli_runs import db_group, report_command, runs_group
 from xmargin.app.cli_strategies import strategies as strategies_group
 from xmargin.app.cli_stress import stress_command
 from xmargin.app.margin_view import print_report, report_dict
-from xmargin.app.what_if_text import parse_what_if
+from xmargin.app.what_if_text import apply_what_ifs
 from xmargin.core.errors import ConfigError, DataError, InvariantError, XmarginError
-from xmargin.margin.what_if import apply_orders, is_acceptable
+from xmargin.margin.what_if import is_acceptable
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -46,8 +46,8 @@ def cli(debug: bool) -> None:
 def margin_command(account_file: str, what_ifs: tuple[str, ...], as_json: bool) -> None:
     """Assess a cross-margin account: equity, requirements, ratio, liquidation prices."""
     loaded = load_account_file(account_file)
-    orders = tuple(parse_what_if(text) for text in what_ifs)
     model, before = loaded.model, loaded.snapshot
+    orders, after = apply_what_ifs(model, before, what_ifs)
     report_before = model.assess(before)
     if not orders:
         if as_json:
@@ -55,7 +55,6 @@ def margin_command(account_file: str, what_ifs: tuple[str, ...], as_json: bool) 
         else:
             print_report(_console(), report_before, f"{loaded.name} — {model.venue}")
         return
-    after = apply_orders(model, before, orders)
     report_after = model.assess(after)
     accepted = is_acceptable(model, before, after)
     if as_json:

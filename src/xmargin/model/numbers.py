@@ -134,11 +134,11 @@ def _exact(value: object, what: str | None) -> Decimal:
 
 
 def _error(value: object, what: str | None, expected: str) -> NumberError:
-    message = f"{_shown(value)} — expected {expected}"
+    message = f"{shown_value(value)} — expected {expected}"
     return NumberError(f"{what}: {message}" if what else message)
 
 
-def _shown(value: object) -> str:
+def shown_value(value: object) -> str:
     """The value as the user wrote it, cut short when long (a number of 5,000 digits)."""
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -53,7 +53,7 @@ from typing import Any
 
 from xmargin.core.errors import ConfigError
 from xmargin.model.documents import read_document
-from xmargin.model.numbers import NumberError, parse_decimal, parse_positive
+from xmargin.model.numbers import NumberError, parse_decimal, parse_positive, shown_value
 from xmargin.risk.stress import ALL_ASSETS, FundingSpike, Scenario, Shock, ShockKind, Step
 from xmargin.risk.stress_liquidation import CascadeModel
 
@@ -274,9 +274,9 @@ def _number(value: object, where: str, *, minimum: bool = False) -> Decimal:
 def _count(value: object, where: str) -> int:
     """A whole number of periods or rounds, from 1 to :data:`MAX_COUNT`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
-        shown = repr(value)
-        shown = shown if len(shown) <= 40 else f"{shown[:24]}… ({len(shown)} characters)"
-        raise ConfigError(f"{shown} — expected a whole number from 1 to {MAX_COUNT}", where=where)
+        raise ConfigError(
+            f"{shown_value(value)} — expected a whole number from 1 to {MAX_COUNT}", where=where
+        )
     return value
 
 

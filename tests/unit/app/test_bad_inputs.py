@@ -674,10 +674,35 @@ ACCOUNT_CASES = [
         "{file}: positions[0].mark_price: false — expected a number",
         suffix=".json",
     ),
+    margin(
+        "position-notional-too-large",
+        account('size = "1"', 'size = "1e19"'),
+        "{file}: positions[0].size: a notional of 5.000E+23 USDT (1E+19 at 50000) — expected "
+        "at most 1,000,000,000,000,000 USDT",
+    ),
+    margin(
+        "order-notional-too-large",
+        ACCOUNT + ORDER.format(quantity='"99999999999"', price='"99999999999"'),
+        "{file}: orders[0].quantity: a notional of 1.000E+22 USDT (99999999999 at 99999999999) "
+        "— expected at most 1,000,000,000,000,000 USDT",
+    ),
 ]
 
-WHAT_IF = "--what-if {text!r}"
 WHAT_IF_CASES = [
+    margin(
+        "what-if-notional-too-large",
+        ACCOUNT,
+        "--what-if 'buy 1e19 BTC/USDT:USDT': a notional of 5.000E+23 USDT (1E+19 at 50000) — "
+        "expected at most 1,000,000,000,000,000 USDT",
+        flags=("--what-if", "buy 1e19 BTC/USDT:USDT"),
+    ),
+    margin(
+        "what-if-unknown-instrument",
+        ACCOUNT,
+        "--what-if 'sell 1 DOGE/USDT:USDT @ 1': binance_usdm_cross has no parameters for "
+        "DOGE/USDT:USDT",
+        flags=("--what-if", "buy 1 BTC/USDT:USDT", "--what-if", "sell 1 DOGE/USDT:USDT @ 1"),
+    ),
     margin(
         "what-if-huge-quantity",
         ACCOUNT,
@@ -818,7 +843,7 @@ SCENARIO_CASES = [
     scenario_case(
         "scenario-rounds-fraction",
         "[cascade]\nmax_rounds = 2.5\n",
-        "{scenario}: cascade.max_rounds: Decimal('2.5') — expected a whole number from 1 to 10000",
+        "{scenario}: cascade.max_rounds: 2.5 — expected a whole number from 1 to 10000",
     ),
     scenario_case(
         "scenario-long-integer",

@@ -42,6 +42,7 @@ MAX_FEE_RATE = Decimal("0.1")
 MAX_BPS = Decimal(10_000)
 MAX_LATENCY_MS = Decimal(86_400_000)
 MAX_FUNDING_HOURS = 24
+MAX_BALANCE = Decimal(10**15)
 MAX_DURATION_MS = 7 * 86_400_000
 
 
@@ -276,7 +277,7 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
         )
         acct = ParamReader(item, account_where)
         short_id = acct.text("id", "main")
-        balances = acct.decimal_map("balances", minimum=ZERO)
+        balances = acct.decimal_map("balances", minimum=ZERO, maximum=MAX_BALANCE)
         leverage = acct.decimal_map("leverage", strictly_positive=True)
         acct.finish()
         for instrument, value in leverage.items():

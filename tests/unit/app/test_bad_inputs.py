@@ -306,6 +306,11 @@ NUMBER_CASES = [
         ),
     ),
     backtest(
+        "balance-above-a-quadrillion",
+        config('USDT = "100000"', 'USDT = "1e16"'),
+        f"{A}.balances.USDT: '1e16' — expected a number ≤ 1000000000000000",
+    ),
+    backtest(
         "leverage-zero",
         config('"BTC/USDT:USDT" = 10', '"BTC/USDT:USDT" = 0'),
         f"{A}.leverage.BTC/USDT:USDT: 0 — expected a positive number",

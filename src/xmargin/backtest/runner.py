@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -23,6 +24,7 @@ from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
 from xmargin.execution.algos.catalogue import ALGORITHM_REFERENCES
 from xmargin.margin.base import MarginReport
+from xmargin.model.instruments import parse_symbol
 from xmargin.model.numbers import ZERO
 from xmargin.portfolio.ledger import Ledger
 from xmargin.risk.engine import RiskEngine
@@ -244,16 +246,29 @@ def build_strategies(config: RunConfig) -> list[tuple[Strategy, str]]:
 
 
 def _check_strategy_data(strategy: Strategy, config: RunConfig, where: str) -> None:
-    """Every instrument a strategy subscribes to needs a data stream in the config."""
+    """Every instrument a strategy subscribes to or names in its parameters needs data."""
     streamed = {item.symbol for item in config.data}
-    for kind, instrument in strategy.subscriptions():
+    wanted = [(instrument, f"wants {kind}s of") for kind, instrument in strategy.subscriptions()]
+    if dataclasses.is_dataclass(strategy.params):
+        for field in dataclasses.fields(strategy.params):
+            value = getattr(strategy.params, field.name)
+            if isinstance(value, str) and "/" in value and _is_symbol(value):
+                wanted.append((value, f"trades (params.{field.name})"))
+    for instrument, how in wanted:
         if instrument not in streamed:
             raise ConfigError(
-                f"strategy {strategy.id!r} wants {kind}s of {instrument}, which no [[data]] "
-                f'table gives: add one with symbol = "{instrument}" (or trade an instrument '
-                "that has data)",
+                f"strategy {strategy.id!r} {how} {instrument}, which no [[data]] table gives: "
+                f'add one with symbol = "{instrument}" (or trade an instrument that has data)',
                 where=where,
             )
+
+
+def _is_symbol(text: str) -> bool:
+    try:
+        parse_symbol(text)
+    except ValueError:
+        return False
+    return True
 
 
 def run_backtest(

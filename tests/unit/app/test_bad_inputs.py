@@ -461,6 +461,16 @@ DUPLICATE_CASES = [
 
 STRATEGY_CASES = [
     backtest(
+        "strategy-param-instrument-without-data",
+        config('strategy = "buy_and_hold"', 'strategy = "funding_carry"').replace(
+            'params = { instrument = "BTC/USDT:USDT", quantity = "1" }',
+            'params = { spot_account = "binance.main", spot = "BTC/USDT", '
+            'perp = "BTC/USDT:USDT", notional = "1000" }',
+        ),
+        f"{S}: strategy 'hodl' trades (params.spot) BTC/USDT, which no [[data]] table gives: "
+        'add one with symbol = "BTC/USDT" (or trade an instrument that has data)',
+    ),
+    backtest(
         "strategy-module-import",
         config('strategy = "buy_and_hold"', 'strategy = "os:system"'),
         (

@@ -461,6 +461,20 @@ DUPLICATE_CASES = [
 
 STRATEGY_CASES = [
     backtest(
+        "strategy-seed-negative",
+        config('strategy = "buy_and_hold"', 'strategy = "ml_forest"').replace(
+            'params = { instrument = "BTC/USDT:USDT", quantity = "1" }', "params = { seed = -1 }"
+        ),
+        f"{S}: params.seed: -1 — expected a whole number from 0 to 4294967295",
+    ),
+    backtest(
+        "strategy-seed-fraction",
+        config('strategy = "buy_and_hold"', 'strategy = "ml_forest"').replace(
+            'params = { instrument = "BTC/USDT:USDT", quantity = "1" }', "params = { seed = 0.5 }"
+        ),
+        f"{S}.params.seed: 0.5 — expected a whole number",
+    ),
+    backtest(
         "strategy-param-instrument-without-data",
         config('strategy = "buy_and_hold"', 'strategy = "funding_carry"').replace(
             'params = { instrument = "BTC/USDT:USDT", quantity = "1" }',

@@ -22,7 +22,7 @@ from xmargin.margin.registry import build_model
 from xmargin.margin.tiers import TieredModel, leverage_above_tier
 from xmargin.model.documents import read_document
 from xmargin.model.instruments import Instrument, parse_symbol
-from xmargin.model.numbers import ZERO
+from xmargin.model.numbers import ZERO, shown_value
 from xmargin.model.orders import TriggerSource
 from xmargin.risk.desk import RISK_STRATEGY
 from xmargin.risk.settings import RiskSettings, parse_risk
@@ -42,6 +42,7 @@ MAX_FEE_RATE = Decimal("0.1")
 MAX_BPS = Decimal(10_000)
 MAX_LATENCY_MS = Decimal(86_400_000)
 MAX_FUNDING_HOURS = 24
+ISO_EXPECTED = 'expected an ISO date or time (UTC) such as "2025-01-01" or "2025-01-01T08:00:00Z"'
 MAX_BALANCE = Decimal(10**15)
 MAX_DURATION_MS = 7 * 86_400_000
 
@@ -204,10 +205,10 @@ def _instant(reader: ParamReader, key: str) -> int | None:
         try:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            raise reader.fail(key, f"must be an ISO date or time (UTC), got {raw!r}") from None
+            raise reader.fail(key, f"{shown_value(raw)} — {ISO_EXPECTED}") from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     else:
-        raise reader.fail(key, f"must be an ISO date or time (UTC), got {raw!r}")
+        raise reader.fail(key, f"{shown_value(raw)} — {ISO_EXPECTED}")
     return int(moment.timestamp() * 1000)
 
 

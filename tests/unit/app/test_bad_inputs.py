@@ -461,6 +461,18 @@ DUPLICATE_CASES = [
 
 STRATEGY_CASES = [
     backtest(
+        "strategy-enter-at-not-a-time",
+        config('quantity = "1" }', 'quantity = "1", enter_at = "soon" }'),
+        f"{S}: params.enter_at: 'soon' — expected an ISO date or time such as "
+        '"2025-03-05T12:00:00Z"',
+    ),
+    backtest(
+        "start-huge-number",
+        config('end = "2026-02-19T17:00:00Z"', "start = 1e999999999"),
+        "{file}: run.start: 1E+999999999 — expected an ISO date or time (UTC) such as "
+        '"2025-01-01" or "2025-01-01T08:00:00Z"',
+    ),
+    backtest(
         "strategy-seed-negative",
         config('strategy = "buy_and_hold"', 'strategy = "ml_forest"').replace(
             'params = { instrument = "BTC/USDT:USDT", quantity = "1" }', "params = { seed = -1 }"

@@ -159,7 +159,7 @@ def test_a_fence_with_its_own_sub_account_moves_the_collateral_there():
         ({"strategy": "a", "collateral": "20000", "sub_account": True}, "more than"),
         ({"strategy": "a", "sub_account": True}, "needs a collateral"),
         ({"strategy": "a", "max_leverage": "2"}, "needs a collateral"),
-        ({"strategy": "a", "max_loss": "-1"}, "must be positive"),
+        ({"strategy": "a", "max_loss": "-1"}, "max_loss: '-1' — expected a positive number"),
     ],
 )
 def test_bad_fences_are_config_errors(fence, message):

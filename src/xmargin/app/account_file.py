@@ -5,18 +5,18 @@ Every mistake is reported as one ``ConfigError`` naming the file, the field and 
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xmargin.core.errors import NESTED_TOO_DEEPLY, ConfigError, DataError
+from xmargin.core.errors import ConfigError, DataError
 from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.registry import build_model
 from xmargin.margin.snapshot import AccountSnapshot, LoanSnapshot, OrderSnapshot, PositionSnapshot
+from xmargin.margin.tiers import TieredModel, leverage_above_tier
+from xmargin.model.documents import read_document
 from xmargin.model.numbers import NumberError, parse_decimal, parse_non_negative, parse_positive
 
 TOP_LEVEL_KEYS = frozenset(
@@ -25,6 +25,8 @@ TOP_LEVEL_KEYS = frozenset(
 POSITION_KEYS = frozenset({"instrument", "size", "entry_price", "mark_price", "leverage"})
 LOAN_KEYS = frozenset({"asset", "principal", "interest"})
 ORDER_KEYS = frozenset({"instrument", "side", "quantity", "price"})
+MAX_VALUE = Decimal("1e15")
+"""The largest value of one balance, loan, position or order, in the quote (a quadrillion)."""
 
 
 @dataclass(frozen=True)
@@ -35,39 +37,6 @@ class AccountFile:
     name: str
     model: CrossMarginModel
     snapshot: AccountSnapshot
-
-
-def read_document(path: Path) -> dict[str, Any]:
-    """Parse a TOML or JSON file with every number read exactly (as Decimal)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file: {exc}", where=str(path)) from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            document = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-        elif suffix == ".toml":
-            document = tomllib.loads(text, parse_float=Decimal)
-        else:
-            raise ConfigError("unsupported file type (use .toml or .json)", where=str(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"malformed TOML: {exc}", where=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"malformed JSON: {exc}", where=str(path)) from None
-    except NumberError as exc:
-        raise ConfigError(str(exc), where=str(path)) from None
-    except RecursionError:
-        raise ConfigError(NESTED_TOO_DEEPLY, where=str(path)) from None
-    if not isinstance(document, dict):
-        raise ConfigError("must hold a table/object at the top level", where=str(path))
-    return document
-
-
-def _reject_constant(name: str) -> Decimal:
-    raise NumberError(f"{name} is not a valid amount or price")
 
 
 def load_account_file(path: str | Path) -> AccountFile:
@@ -101,16 +70,22 @@ def load_account_file(path: str | Path) -> AccountFile:
         reader.position(item, f"positions[{i}]", model)
         for i, item in enumerate(_list(document, "positions", source))
     )
+    reader.once([p.instrument for p in positions], "positions", "instrument", "one net position")
+    for i, position in enumerate(positions):
+        reader.leverage_within_tier(position, f"positions[{i}]", model)
     loans = tuple(
         reader.loan(item, f"loans[{i}]", model)
         for i, item in enumerate(_list(document, "loans", source))
     )
+    reader.once([loan.asset for loan in loans], "loans", "asset", "one loan")
     orders = tuple(
         reader.order(item, f"orders[{i}]", model)
         for i, item in enumerate(_list(document, "orders", source))
     )
     snapshot = AccountSnapshot(balances, positions, loans, prices, orders)
     _check_prices(snapshot, model, source)
+    check_values(snapshot, model.quote, source)
+    _assess(snapshot, model, source)
     name = str(document.get("name") or path.stem)
     return AccountFile(path, name, model, snapshot)
 
@@ -125,6 +100,43 @@ def _check_prices(snapshot: AccountSnapshot, model: CrossMarginModel, source: st
                 f"missing valuation price of {asset} in {model.quote}",
                 where=f"{source}: prices.{asset}",
             )
+
+
+def check_value(amount: Decimal, price: Decimal, quote: str, where: str, what: str) -> None:
+    """Refuse ``amount`` at ``price`` when it is worth more than :data:`MAX_VALUE`.
+
+    Exact sums and displays of larger values would pass the ``decimal`` context's precision.
+    """
+    value = abs(amount) * price
+    if value > MAX_VALUE:
+        raise ConfigError(
+            f"{what} of {value:.3E} {quote} ({amount} at {price}) — expected at most "
+            f"{MAX_VALUE:,f} {quote}",
+            where=where,
+        )
+
+
+def check_values(snapshot: AccountSnapshot, quote: str, source: str) -> None:
+    """Refuse a balance, loan, position or order worth more than :data:`MAX_VALUE`."""
+
+    def check(amount: Decimal, price: Decimal, field: str, what: str) -> None:
+        check_value(amount, price, quote, f"{source}: {field}", what)
+
+    def price_of(asset: str) -> Decimal:
+        return Decimal(1) if asset == quote else snapshot.prices.get(asset, Decimal(1))
+
+    for asset, amount in snapshot.balances.items():
+        check(amount, price_of(asset), f"balances.{asset}", "a value")
+    for i, loan in enumerate(snapshot.loans):
+        check(loan.principal + loan.interest, price_of(loan.asset), f"loans[{i}]", "a debt")
+    for i, position in enumerate(snapshot.positions):
+        for price in (position.entry_price, position.mark_price):
+            check(position.size, price, f"positions[{i}].size", "a notional")
+    for i, order in enumerate(snapshot.orders):
+        check(order.quantity, order.price, f"orders[{i}].quantity", "a notional")
+
+
+def _assess(snapshot: AccountSnapshot, model: CrossMarginModel, source: str) -> None:
     try:
         model.assess(snapshot)
     except DataError as exc:
@@ -156,7 +168,7 @@ class _Fields:
 
     def _parse(self, parser: Any, value: object, field: str) -> Decimal:
         try:
-            return parser(value, what="value")  # type: ignore[no-any-return]
+            return parser(value)  # type: ignore[no-any-return]
         except NumberError as exc:
             raise self.fail(field, str(exc)) from None
 
@@ -168,6 +180,36 @@ class _Fields:
 
     def non_negative(self, value: object, field: str) -> Decimal:
         return self._parse(parse_non_negative, value, field)
+
+    def once(self, names: list[str], where: str, key: str, fix: str) -> None:
+        """Reject a name given twice (two positions on one instrument, two loans of one asset)."""
+        first: dict[str, int] = {}
+        for i, name in enumerate(names):
+            if name in first:
+                raise self.fail(
+                    f"{where}[{i}].{key}",
+                    f"{name!r} is also {where}[{first[name]}]: give {fix} per {key}",
+                )
+            first[name] = i
+
+    def leverage_within_tier(
+        self, position: PositionSnapshot, where: str, model: CrossMarginModel
+    ) -> None:
+        """A leverage written for a position may not exceed its notional's tier maximum."""
+        if not isinstance(model, TieredModel):
+            return
+        written: Mapping[str, Decimal] = getattr(model, "leverage", {})
+        if position.leverage is not None:
+            leverage, field = position.leverage, f"{where}.leverage"
+        elif position.instrument in written:
+            leverage = written[position.instrument]
+            field = f"params.leverage.{position.instrument}"
+        else:
+            return
+        table = model.table(position.instrument)
+        excess = leverage_above_tier(table, leverage, model.quote, position.notional)
+        if excess is not None:
+            raise self.fail(field, excess)
 
     def asset(self, asset: str, where: str, model: CrossMarginModel) -> str:
         if not model.knows_asset(asset):

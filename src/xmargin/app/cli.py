@@ -114,12 +114,12 @@ def margin_command(account_file: str, what_ifs: tuple[str, ...], as_json: bool) 
     # Imported here, not at the top, so that ``xmargin --help`` does not pay for them.
     from xmargin.app.account_file import load_account_file  # noqa: PLC0415
     from xmargin.app.margin_view import print_report, report_dict  # noqa: PLC0415
-    from xmargin.app.what_if_text import parse_what_if  # noqa: PLC0415
-    from xmargin.margin.what_if import apply_orders, is_acceptable  # noqa: PLC0415
+    from xmargin.app.what_if_text import apply_what_ifs  # noqa: PLC0415
+    from xmargin.margin.what_if import is_acceptable  # noqa: PLC0415
 
     loaded = load_account_file(account_file)
-    orders = tuple(parse_what_if(text) for text in what_ifs)
     model, before = loaded.model, loaded.snapshot
+    orders, after = apply_what_ifs(model, before, what_ifs)
     report_before = model.assess(before)
     if not orders:
         if as_json:
@@ -127,7 +127,6 @@ def margin_command(account_file: str, what_ifs: tuple[str, ...], as_json: bool) 
         else:
             print_report(_console(), report_before, f"{loaded.name} — {model.venue}")
         return
-    after = apply_orders(model, before, orders)
     report_after = model.assess(after)
     accepted = is_acceptable(model, before, after)
     if as_json:

@@ -22,7 +22,7 @@ from xmargin.app.database_url import DB_HELP, resolve_database_url
 from xmargin.app.provenance import code_version
 from xmargin.backtest.provenance import data_manifest, synthetic_tables
 from xmargin.backtest.results import BacktestResult
-from xmargin.backtest.runner import run_backtest
+from xmargin.backtest.runner import build_strategies, run_backtest
 from xmargin.backtest.sources import SYNTHETIC, data_root
 from xmargin.core.output_file import (
     check_output_dir,
@@ -76,6 +76,7 @@ def backtest_command(
         check_output_file(events_out)
     if out_dir:
         check_output_dir(out_dir, OUTPUT_FILES)
+    build_strategies(config)  # a bad strategy is refused before the database is touched
     err = Console(stderr=True)
     root = Path(data_dir) if data_dir else None
     writer = None if no_db else begin_stored_run(config, root, db_url, err, quiet=as_json)

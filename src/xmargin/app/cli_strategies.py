@@ -9,14 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from xmargin.execution.algos.iceberg import Iceberg
-from xmargin.execution.algos.oco import Bracket, Oco
-from xmargin.execution.algos.twap import Twap
-from xmargin.execution.algos.vwap import Vwap
+from xmargin.execution.algos.catalogue import ALGORITHMS
 from xmargin.strategy.base import Strategy, params_table
 from xmargin.strategy.registry import BUILT_IN
-
-ALGORITHMS: tuple[type[Strategy], ...] = (Twap, Vwap, Iceberg, Oco, Bracket)
 
 
 def catalogue() -> dict[str, list[dict[str, Any]]]:

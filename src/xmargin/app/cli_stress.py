@@ -36,6 +36,8 @@ from xmargin.risk.stress_liquidation import equity_of
 from xmargin.risk.stress_monte_carlo import evaluate_draw, monte_carlo
 
 HOURS_PER_DAY = 24
+MAX_PATHS = 1_000_000
+MAX_HORIZON_HOURS = 366 * HOURS_PER_DAY
 
 
 @click.command("stress")
@@ -58,14 +60,20 @@ HOURS_PER_DAY = 24
 @click.option(
     "--monte-carlo",
     "paths",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_PATHS),
     metavar="N",
-    help="Run N correlated lognormal scenarios.",
+    help=f"Run N correlated lognormal scenarios (at most {MAX_PATHS:,}).",
 )
 @click.option(
     "--horizon", default="1d", show_default=True, help="Monte Carlo horizon (8h, 1d, 1w)."
 )
-@click.option("--seed", type=int, default=1, show_default=True, help="Monte Carlo seed.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0, max=2**32 - 1),
+    default=1,
+    show_default=True,
+    help="Monte Carlo seed.",
+)
 @click.option(
     "--worst",
     type=click.IntRange(min=0),
@@ -166,16 +174,22 @@ def stress_command(
 
 def _bps(text: str, flag: str) -> Decimal:
     try:
-        return parse_non_negative(text, what="value")
+        return parse_non_negative(text)
     except NumberError as exc:
         raise ConfigError(str(exc), where=f"{flag} {text}") from None
 
 
 def _horizon_hours(text: str) -> float:
     try:
-        return timeframe_ms(text.strip()) / MS_PER_HOUR
-    except ConfigError as exc:
+        hours = timeframe_ms(text.strip()) / MS_PER_HOUR
+    except (ConfigError, ValueError) as exc:
         raise ConfigError(str(exc), where=f"--horizon {text}") from None
+    if hours > MAX_HORIZON_HOURS:
+        raise ConfigError(
+            f"{text!r} — expected a horizon of at most {MAX_HORIZON_HOURS // HOURS_PER_DAY}d",
+            where=f"--horizon {text}",
+        )
+    return hours
 
 
 def _proxies(texts: tuple[str, ...]) -> dict[str, str]:

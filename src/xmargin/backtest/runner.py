@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -29,8 +30,10 @@ from xmargin.data.series import OhlcvSeries
 from xmargin.engine.config import INDEX_NOT_SUPPORTED, RunConfig
 from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
+from xmargin.execution.algos.catalogue import ALGORITHM_REFERENCES
 from xmargin.margin.base import MarginReport
 from xmargin.model.events import OrderFilled
+from xmargin.model.instruments import parse_symbol
 from xmargin.model.numbers import ZERO
 from xmargin.portfolio.ledger import Ledger
 from xmargin.risk.engine import RiskEngine
@@ -294,13 +297,46 @@ def build_strategies(config: RunConfig) -> list[tuple[Strategy, str]]:
     """Resolve and construct every configured strategy (validating its parameters)."""
     built = []
     for item in config.strategies:
-        cls = resolve_strategy(item.strategy, f"{item.where}.strategy")
+        cls = resolve_strategy(
+            item.strategy,
+            f"{item.where}.strategy",
+            base_dir=config.path.parent,
+            known=ALGORITHM_REFERENCES,
+        )
         params = build_params(cls, item.params, f"{item.where}.params")
         try:
-            built.append((cls(item.id, params), item.account))
+            strategy = cls(item.id, params)
         except ValueError as exc:
             raise ConfigError(str(exc), where=item.where) from None
+        _check_strategy_data(strategy, config, item.where)
+        built.append((strategy, item.account))
     return built
+
+
+def _check_strategy_data(strategy: Strategy, config: RunConfig, where: str) -> None:
+    """Every instrument a strategy subscribes to or names in its parameters needs data."""
+    streamed = {item.symbol for item in config.data}
+    wanted = [(instrument, f"wants {kind}s of") for kind, instrument in strategy.subscriptions()]
+    if dataclasses.is_dataclass(strategy.params):
+        for field in dataclasses.fields(strategy.params):
+            value = getattr(strategy.params, field.name)
+            if isinstance(value, str) and "/" in value and _is_symbol(value):
+                wanted.append((value, f"trades (params.{field.name})"))
+    for instrument, how in wanted:
+        if instrument not in streamed:
+            raise ConfigError(
+                f"strategy {strategy.id!r} {how} {instrument}, which no [[data]] table gives: "
+                f'add one with symbol = "{instrument}" (or trade an instrument that has data)',
+                where=where,
+            )
+
+
+def _is_symbol(text: str) -> bool:
+    try:
+        parse_symbol(text)
+    except ValueError:
+        return False
+    return True
 
 
 def run_backtest(

@@ -14,14 +14,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from xmargin.core.errors import NESTED_TOO_DEEPLY, ConfigError
+from xmargin.core.errors import ConfigError
 from xmargin.data.series import timeframe_ms
 from xmargin.engine.borrow_rates import check_borrow_rates, lendable_assets
 from xmargin.margin.base import CrossMarginModel
 from xmargin.margin.params import ParamReader
 from xmargin.margin.registry import build_model
+from xmargin.margin.tiers import TieredModel, leverage_above_tier
+from xmargin.model.documents import read_document
 from xmargin.model.instruments import Instrument, parse_symbol
-from xmargin.model.numbers import ZERO
+from xmargin.model.numbers import ZERO, shown_value
 from xmargin.model.orders import TriggerSource
 from xmargin.risk.desk import RISK_STRATEGY
 from xmargin.risk.settings import RiskSettings, parse_risk
@@ -40,6 +42,14 @@ INDEX_NOT_SUPPORTED = (
     '(docs/decisions/0006-index-data.md); give the mark price as kind = "mark", or remove the table'
 )
 FIRST_HOUR_INTEREST_MODELS = frozenset({"binance_cross_margin"})
+MAX_SEED = 2**32 - 1
+MAX_FEE_RATE = Decimal("0.1")
+MAX_BPS = Decimal(10_000)
+MAX_LATENCY_MS = Decimal(86_400_000)
+MAX_FUNDING_HOURS = 24
+ISO_EXPECTED = 'expected an ISO date or time (UTC) such as "2025-01-01" or "2025-01-01T08:00:00Z"'
+MAX_BALANCE = Decimal(10**15)
+MAX_DURATION_MS = 7 * 86_400_000
 
 
 @dataclass(frozen=True)
@@ -101,23 +111,13 @@ class RunConfig:
 def load_run_config(path: str | Path) -> RunConfig:
     """Read and validate a run configuration file."""
     path = Path(path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise ConfigError("file not found", where=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"malformed TOML: {exc}", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file: {exc}", where=str(path)) from None
-    except RecursionError:
-        raise ConfigError(NESTED_TOO_DEEPLY, where=str(path)) from None
-    return parse_run_config(document, path)
+    return parse_run_config(read_document(path, toml_only=True), path)
 
 
 def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
     source = str(path)
-    top = ParamReader(document, source)
-    seed = int(top.decimal("seed", Decimal(0), minimum=ZERO))
+    top = ParamReader(document, source, top_level=True)
+    seed = top.integer("seed", 0, minimum=0, maximum=MAX_SEED)
     name = str(top.take("name", ""))
     description = str(top.take("description", ""))
     run = ParamReader(top.table("run"), f"{source}: run")
@@ -148,6 +148,7 @@ def parse_run_config(document: dict[str, Any], path: Path) -> RunConfig:
         _data(item, f"{source}: data[{i}]", accounts, venues)
         for i, item in enumerate(_list(top, "data"))
     )
+    _unique_data(data)
     instruments = _instruments(_list(top, "instruments"), data, source, venues)
     _check_borrow_rates(venues, instruments, source)
     strategies = tuple(
@@ -194,6 +195,20 @@ def _unique(ids: list[str], where: str, what: str) -> None:
         seen.add(item)
 
 
+def _unique_data(data: tuple[DataConfig, ...]) -> None:
+    """One [[data]] table per venue, symbol, kind and timeframe: a second would shadow it."""
+    first: dict[tuple[str, str, str, str | None], str] = {}
+    for item in data:
+        key = (item.venue, item.symbol, item.kind, item.timeframe)
+        if key in first:
+            raise ConfigError(
+                f"repeats {first[key].rpartition(': ')[2]} (same venue, symbol, kind and "
+                "timeframe): keep one",
+                where=item.where,
+            )
+        first[key] = item.where
+
+
 def _instant(reader: ParamReader, key: str) -> int | None:
     raw = reader.take(key)
     if raw is None:
@@ -206,19 +221,22 @@ def _instant(reader: ParamReader, key: str) -> int | None:
         try:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            raise reader.fail(key, f"must be an ISO date or time (UTC), got {raw!r}") from None
+            raise reader.fail(key, f"{shown_value(raw)} — {ISO_EXPECTED}") from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     else:
-        raise reader.fail(key, f"must be an ISO date or time (UTC), got {raw!r}")
+        raise reader.fail(key, f"{shown_value(raw)} — {ISO_EXPECTED}")
     return int(moment.timestamp() * 1000)
 
 
 def _duration_ms(reader: ParamReader, key: str, default: str) -> int:
     raw = reader.text(key, default)
     try:
-        return timeframe_ms(raw)
+        duration = timeframe_ms(raw)
     except (ConfigError, ValueError):
-        raise reader.fail(key, f"must be a duration such as 5m, 1h or 1d, got {raw!r}") from None
+        duration = 0
+    if not 0 < duration <= MAX_DURATION_MS:
+        raise reader.fail(key, f"{raw!r} — expected a duration from 1m to 1w such as 5m, 1h or 1d")
+    return duration
 
 
 def _path(reader: ParamReader, key: str, base: Path) -> Path | None:
@@ -240,8 +258,10 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
         raise reader.fail("params.taker_fee_rate", "set the venue's fees.taker instead")
     fees_raw = ParamReader(reader.table("fees"), f"{where}.fees")
     fees = FeeSchedule(
-        maker=fees_raw.decimal("maker", Decimal("0.0002"), minimum=Decimal("-0.01")),
-        taker=fees_raw.decimal("taker", Decimal("0.0005"), minimum=ZERO),
+        maker=fees_raw.decimal(
+            "maker", Decimal("0.0002"), minimum=Decimal("-0.01"), maximum=MAX_FEE_RATE
+        ),
+        taker=fees_raw.decimal("taker", Decimal("0.0005"), minimum=ZERO, maximum=MAX_FEE_RATE),
     )
     fees_raw.finish()
     sim = SimVenueConfig(
@@ -258,13 +278,8 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
         first_hour_interest=reader.boolean(
             "first_hour_interest", model_id in FIRST_HOUR_INTEREST_MODELS
         ),
-        interest_minute=int(
-            reader.decimal(
-                "interest_minute",
-                Decimal(5) if model_id == "bybit_uta_cross" else ZERO,
-                minimum=ZERO,
-                maximum=Decimal(59),
-            )
+        interest_minute=reader.integer(
+            "interest_minute", 5 if model_id == "bybit_uta_cross" else 0, minimum=0, maximum=59
         ),
         auto_borrow=reader.boolean("auto_borrow", False),
     )
@@ -280,9 +295,11 @@ def _venue(raw: dict[str, Any], where: str, base: Path) -> VenueConfig:
         )
         acct = ParamReader(item, account_where)
         short_id = acct.text("id", "main")
-        balances = acct.decimal_map("balances", minimum=ZERO)
+        balances = acct.decimal_map("balances", minimum=ZERO, maximum=MAX_BALANCE)
         leverage = acct.decimal_map("leverage", strictly_positive=True)
         acct.finish()
+        for instrument, value in leverage.items():
+            _check_leverage(model, instrument, value, f"{account_where}.leverage.{instrument}")
         for asset in balances:
             if not model.knows_asset(asset):
                 raise ConfigError(
@@ -318,15 +335,26 @@ def _check_borrow_rates(
             )
 
 
+def _check_leverage(
+    model: CrossMarginModel, instrument: str, leverage: Decimal, where: str
+) -> None:
+    """A leverage above every tier's maximum for the instrument is refused at start-up."""
+    if not isinstance(model, TieredModel) or not model.knows(instrument):
+        return
+    excess = leverage_above_tier(model.table(instrument), leverage, model.quote)
+    if excess is not None:
+        raise ConfigError(excess, where=where)
+
+
 def _slippage(reader: ParamReader) -> Slippage:
     kind = reader.choice("kind", "none", ("none", "fixed_bps", "volume"))
     result = Slippage(
         kind=kind,
-        bps=float(reader.decimal("bps", ZERO, minimum=ZERO)),
+        bps=float(reader.decimal("bps", ZERO, minimum=ZERO, maximum=MAX_BPS)),
         participation=float(
             reader.decimal("participation", Decimal(1), strictly_positive=True, maximum=Decimal(1))
         ),
-        impact_bps=float(reader.decimal("impact_bps", ZERO, minimum=ZERO)),
+        impact_bps=float(reader.decimal("impact_bps", ZERO, minimum=ZERO, maximum=MAX_BPS)),
     )
     reader.finish()
     return result
@@ -334,16 +362,16 @@ def _slippage(reader: ParamReader) -> Slippage:
 
 def _latency(reader: ParamReader) -> Latency:
     result = Latency(
-        order_ms=float(reader.decimal("order_ms", ZERO, minimum=ZERO)),
-        feed_ms=float(reader.decimal("feed_ms", ZERO, minimum=ZERO)),
-        jitter_ms=float(reader.decimal("jitter_ms", ZERO, minimum=ZERO)),
+        order_ms=float(reader.decimal("order_ms", ZERO, minimum=ZERO, maximum=MAX_LATENCY_MS)),
+        feed_ms=float(reader.decimal("feed_ms", ZERO, minimum=ZERO, maximum=MAX_LATENCY_MS)),
+        jitter_ms=float(reader.decimal("jitter_ms", ZERO, minimum=ZERO, maximum=MAX_LATENCY_MS)),
     )
     reader.finish()
     return result
 
 
 def _funding(reader: ParamReader) -> FundingSchedule:
-    interval = reader.decimal("interval_hours", Decimal(8), strictly_positive=True)
+    interval = reader.integer("interval_hours", 8, minimum=1, maximum=MAX_FUNDING_HOURS)
     constant = reader.take("constant_rate")
     rate = (
         None
@@ -351,7 +379,7 @@ def _funding(reader: ParamReader) -> FundingSchedule:
         else ParamReader({"constant_rate": constant}, reader.where).decimal("constant_rate", ZERO)
     )
     reader.finish()
-    return FundingSchedule(int(interval), rate)
+    return FundingSchedule(interval, rate)
 
 
 def _data(
@@ -372,6 +400,8 @@ def _data(
     timeframe = reader.take("timeframe")
     if kind in ("ohlcv", "mark") and not isinstance(timeframe, str):
         raise reader.fail("timeframe", f'a {kind} source needs a timeframe such as "5m"')
+    if timeframe is not None:
+        _duration_ms(ParamReader({"timeframe": timeframe}, where), "timeframe", "5m")
     path = _path(reader, "path", Path("."))
     repair = reader.boolean("repair", False)
     reader.finish()
@@ -389,12 +419,19 @@ def _instruments(
     for venue, symbol in sorted({(d.venue, d.symbol) for d in data}):
         result[(venue, symbol)] = parse_symbol(symbol, **defaults.get(symbol, {}))
     venue_ids = {v.id for v in venues}
+    given: dict[tuple[str, str], int] = {}
     for i, item in enumerate(items):
         reader = ParamReader(item, f"{source}: instruments[{i}]")
         venue = reader.text("venue", "")
         if venue not in venue_ids:
             raise reader.fail("venue", f"unknown venue {venue!r}")
         symbol = reader.text("symbol", "")
+        if (venue, symbol) in given:
+            raise reader.fail(
+                "symbol",
+                f"{symbol!r} on {venue!r} is also instruments[{given[(venue, symbol)]}]: keep one",
+            )
+        given[(venue, symbol)] = i
         spec: dict[str, Decimal] = dict(defaults.get(symbol, {}))
         for key in (
             "price_increment",

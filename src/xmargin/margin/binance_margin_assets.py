@@ -78,6 +78,6 @@ def _numbers(raw: Any, where: str) -> dict[str, Decimal]:
 
 def _number(raw: Any, where: str) -> Decimal:
     try:
-        return parse_non_negative(raw, what="value")
+        return parse_non_negative(raw)
     except NumberError as exc:
         raise ConfigError(str(exc), where=where) from None

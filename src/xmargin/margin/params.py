@@ -9,22 +9,28 @@ from typing import Any
 
 from xmargin.core.errors import ConfigError
 from xmargin.margin.tiers import TierTable, load_tier_file
-from xmargin.model.numbers import NumberError, parse_decimal
+from xmargin.model.numbers import NumberError, parse_integer, parse_number
 
 
 class ParamReader:
     """Take typed values out of a params mapping; :meth:`finish` rejects whatever is left.
 
     ``where`` prefixes every error (for example ``account.toml: params``), so a bad value
-    is reported as ``account.toml: params.account_leverage: must be positive, got -1``.
+    is reported as ``account.toml: params.account_leverage: -1 — expected a positive number``.
     """
 
     def __init__(
-        self, params: Mapping[str, Any], where: str = "params", base_dir: Path | None = None
+        self,
+        params: Mapping[str, Any],
+        where: str = "params",
+        base_dir: Path | None = None,
+        *,
+        top_level: bool = False,
     ):
         self._params = dict(params)
         self._where = where
         self._base_dir = base_dir
+        self._separator = ": " if top_level else "."
 
     @property
     def where(self) -> str:
@@ -32,7 +38,7 @@ class ParamReader:
         return self._where
 
     def location(self, key: str) -> str:
-        return f"{self._where}.{key}"
+        return f"{self._where}{self._separator}{key}"
 
     def fail(self, key: str, message: str) -> ConfigError:
         """Return an error about ``key`` located under this reader's prefix."""
@@ -64,16 +70,20 @@ class ParamReader:
         if isinstance(raw, float):
             raw = repr(raw)
         try:
-            value = parse_decimal(raw, what="value")
+            return parse_number(raw, positive=strictly_positive, minimum=minimum, maximum=maximum)
         except NumberError as exc:
             raise self._fail(key, str(exc)) from None
-        if strictly_positive and value <= 0:
-            raise self._fail(key, f"must be positive, got {value}")
-        if minimum is not None and value < minimum:
-            raise self._fail(key, f"must be at least {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            raise self._fail(key, f"must be at most {maximum}, got {value}")
-        return value
+
+    def integer(
+        self, key: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        """Read a whole number within ``[minimum, maximum]`` (a fraction is an error, not cut)."""
+        if key not in self._params:
+            return default
+        try:
+            return parse_integer(self._params.pop(key), minimum=minimum, maximum=maximum)
+        except NumberError as exc:
+            raise self._fail(key, str(exc)) from None
 
     def decimal_map(
         self,

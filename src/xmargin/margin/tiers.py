@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from xmargin.core.errors import ConfigError, DataError
 from xmargin.model.numbers import NumberError, parse_decimal
@@ -101,6 +102,41 @@ class TierTable:
         return cls.from_brackets(symbol, rows)
 
 
+@runtime_checkable
+class TieredModel(Protocol):
+    """A margin model whose per-instrument tier tables cap the leverage by notional."""
+
+    def table(self, instrument: str) -> TierTable: ...
+
+
+def leverage_above_tier(
+    table: TierTable, leverage: Decimal, quote: str, notional: Decimal | None = None
+) -> str | None:
+    """Say why ``leverage`` is above the maximum of ``notional``'s tier; None when it is not.
+
+    Without a notional the limit is the highest any position of the instrument may use.
+    """
+    if notional is None:
+        tier = max(table.tiers, key=lambda t: t.max_leverage)
+    else:
+        tier = table.tier_for(notional)
+    if leverage <= tier.max_leverage:
+        return None
+    number = table.tiers.index(tier) + 1
+    span = (
+        f"notional {tier.floor} {quote} and above"
+        if tier is table.tiers[-1]
+        else f"notional {tier.floor} to {tier.cap} {quote}"
+    )
+    whose = (
+        f"the most any {table.symbol} position may use (tier {number}, {span})"
+        if notional is None
+        else f"the maximum of {table.symbol} tier {number} ({span}) for this position's "
+        f"notional {notional} {quote}"
+    )
+    return f"{leverage} — expected at most {tier.max_leverage}, {whose}"
+
+
 def tier_table(tiers: Mapping[str, TierTable], instrument: str, what: str) -> TierTable:
     """Return ``instrument``'s table; an unknown instrument names what is missing and the fix."""
     try:
@@ -158,7 +194,7 @@ def parse_tier_csv(raw: bytes, *, source: str) -> dict[str, TierTable]:
 
 def _number(row: Mapping[str, str | None], name: str, source: str, row_number: int) -> Decimal:
     try:
-        return parse_decimal(row.get(name) or "", what=name)
+        return parse_decimal(row.get(name) or "")
     except NumberError as exc:
         raise DataError(str(exc), source=source, row=row_number, field=name) from None
 

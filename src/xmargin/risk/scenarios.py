@@ -46,19 +46,20 @@ Scenario file (TOML; every key optional but one of ``shocks``/``path``/``funding
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xmargin.core.errors import NESTED_TOO_DEEPLY, ConfigError
-from xmargin.model.numbers import NumberError, parse_decimal, parse_positive
+from xmargin.core.errors import ConfigError
+from xmargin.model.documents import read_document
+from xmargin.model.numbers import NumberError, parse_decimal, parse_positive, shown_value
 from xmargin.risk.stress import ALL_ASSETS, FundingSpike, Scenario, Shock, ShockKind, Step
 from xmargin.risk.stress_liquidation import CascadeModel
 
 DEFAULT_CLOSING_COST_BPS = Decimal(50)
 DEFAULT_IMPACT_BPS_PER_MILLION = Decimal(10)
+MAX_COUNT = 10_000
 DEFAULT_FUNDING_PERIODS = 3
 SCENARIO_KEYS = frozenset(
     {"name", "description", "shocks", "path", "funding", "closing_cost_bps", "cascade"}
@@ -160,7 +161,7 @@ def shock_value(asset: str, value: object, *, where: str) -> Shock:
         return Shock(asset, ShockKind.PRICE, parse_positive(value, what="price"))
     except NumberError as exc:
         hint = ""
-        if isinstance(value, str) and value.lstrip().startswith("-"):
+        if isinstance(value, str) and value.lstrip().startswith("-") and "%" not in value:
             hint = f' (for a change write "{value.strip()}%")'
         raise ConfigError(f"{exc}{hint}", where=where) from None
 
@@ -182,16 +183,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
     """Load a scenario file (format in the module doc); mistakes name the file and field."""
     path = Path(path)
     source = str(path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise ConfigError("scenario file not found", where=source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read scenario file: {exc}", where=source) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"malformed TOML: {exc}", where=source) from None
-    except RecursionError:
-        raise ConfigError(NESTED_TOO_DEEPLY, where=source) from None
+    document = read_document(path, toml_only=True)
     _check_keys(document, SCENARIO_KEYS, source)
     if "shocks" in document and "path" in document:
         raise ConfigError("give either shocks or path, not both", where=f"{source}: path")
@@ -271,7 +263,7 @@ def _path(raw: object, where: str) -> tuple[Step, ...]:
 
 def _number(value: object, where: str, *, minimum: bool = False) -> Decimal:
     try:
-        number = parse_decimal(value, what="value")
+        number = parse_decimal(value)
     except NumberError as exc:
         raise ConfigError(str(exc), where=where) from None
     if minimum and number < 0:
@@ -279,13 +271,20 @@ def _number(value: object, where: str, *, minimum: bool = False) -> Decimal:
     return number
 
 
+def _count(value: object, where: str) -> int:
+    """A whole number of periods or rounds, from 1 to :data:`MAX_COUNT`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
+        raise ConfigError(
+            f"{shown_value(value)} — expected a whole number from 1 to {MAX_COUNT}", where=where
+        )
+    return value
+
+
 def _funding(raw: object, source: str) -> FundingSpike:
     where = f"{source}: funding"
     table = _table(raw, where)
     _check_keys(table, frozenset({"periods", "rate"}), where)
-    periods = table.get("periods", 1)
-    if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
-        raise ConfigError(f"must be a whole number ≥ 1, got {periods!r}", where=f"{where}.periods")
+    periods = _count(table.get("periods", 1), f"{where}.periods")
     rate = None
     if "rate" in table:
         rate = _number(table["rate"], f"{where}.rate", minimum=True)
@@ -313,11 +312,7 @@ def _cascade(raw: object, source: str) -> CascadeModel:
     max_move = _number(table.get("max_move", "0.9"), f"{where}.max_move", minimum=True)
     if not 0 < max_move < 1:
         raise ConfigError(f"must be in (0, 1), got {max_move}", where=f"{where}.max_move")
-    rounds = table.get("max_rounds", 50)
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ConfigError(
-            f"must be a whole number ≥ 1, got {rounds!r}", where=f"{where}.max_rounds"
-        )
+    rounds = _count(table.get("max_rounds", 50), f"{where}.max_rounds")
     return CascadeModel(
         bps_per_million=None if impact_lambda is not None else bps,
         impact_lambda=impact_lambda,

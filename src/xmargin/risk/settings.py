@@ -227,7 +227,7 @@ def _optional_int(reader: ParamReader, key: str) -> int | None:
     if value is None:
         return None
     if value != value.to_integral_value():
-        raise reader.fail(key, f"must be a whole number, got {value}")
+        raise reader.fail(key, f"{value} — expected a whole number")
     return int(value)
 
 
@@ -264,7 +264,7 @@ def _breakers(reader: ParamReader) -> tuple[BreakerSettings, ...]:
         fields = ParamReader(dict(spec), where)
         limit = fields.decimal("limit", ZERO, minimum=ZERO)
         action = fields.choice("action", "halt", ACTIONS)
-        window = int(fields.decimal("window", Decimal(20), strictly_positive=True))
+        window = fields.integer("window", 20, minimum=1)
         assets = fields.take("assets", ["USDT", "USDC", "FDUSD"])
         fields.finish()
         if limit == 0:
@@ -280,8 +280,8 @@ def _kill_switch(reader: ParamReader) -> KillSwitchSettings:
     settings = KillSwitchSettings(
         flatten=reader.boolean("flatten", True),
         method=reader.choice("method", "market", ("market", "twap")),
-        twap_slices=int(reader.decimal("twap_slices", Decimal(5), strictly_positive=True)),
-        twap_interval_s=int(reader.decimal("twap_interval_s", Decimal(60), strictly_positive=True)),
+        twap_slices=reader.integer("twap_slices", 5, minimum=1),
+        twap_interval_s=reader.integer("twap_interval_s", 60, minimum=1),
     )
     reader.finish()
     return settings
@@ -328,7 +328,7 @@ def _sizing(reader: ParamReader) -> SizingSettings:
         kelly_fraction=reader.decimal(
             "kelly_fraction", Decimal("0.25"), strictly_positive=True, maximum=one
         ),
-        min_trades=int(reader.decimal("min_trades", Decimal(30), minimum=Decimal(2))),
+        min_trades=reader.integer("min_trades", 30, minimum=2),
         fallback_risk=reader.decimal("fallback_risk", Decimal("0.005"), minimum=ZERO, maximum=one),
         max_risk_per_trade=reader.decimal(
             "max_risk_per_trade", Decimal("0.01"), strictly_positive=True, maximum=one

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from xmargin.core.errors import ConfigError
 from xmargin.model.market_data import Bar, FundingRate, Quote, Trade
-from xmargin.model.numbers import NumberError, parse_decimal
+from xmargin.model.numbers import NumberError, parse_integer, parse_number
 
 if TYPE_CHECKING:
     from xmargin.strategy.context import StrategyContext
@@ -103,19 +103,15 @@ def _coerce(field: dataclasses.Field[Any], value: Any, where: str) -> Any:
     kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
     try:
         if "Decimal" in kind:
-            return parse_decimal(repr(value) if isinstance(value, float) else value, what="value")
+            return parse_number(repr(value) if isinstance(value, float) else value)
         if kind == "int":
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | Decimal)
-                or value != int(value)
-            ):
-                raise NumberError(f"must be a whole number, got {value!r}")
-            return int(value)
+            if not isinstance(value, int | Decimal):
+                raise NumberError(f"{value!r} — expected a whole number")
+            return parse_integer(value)
         if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-                raise NumberError(f"must be a number, got {value!r}")
-            return float(value)
+            if not isinstance(value, int | float | Decimal):
+                raise NumberError(f"{value!r} — expected a number")
+            return float(parse_number(repr(value) if isinstance(value, float) else value))
         if kind == "bool":
             if not isinstance(value, bool):
                 raise NumberError(f"must be true or false, got {value!r}")

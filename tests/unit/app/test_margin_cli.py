@@ -120,14 +120,20 @@ BAD_INPUTS = [
     (GOOD.replace('mark_price = "50000"', ""), "positions[0].mark_price: missing"),
     (
         GOOD.replace('mark_price = "50000"', 'mark_price = "-5"'),
-        "positions[0].mark_price: value must be positive, got '-5'",
+        "positions[0].mark_price: '-5' — expected a positive number",
     ),
     (
         GOOD.replace('mark_price = "50000"', "mark_price = 0"),
-        "positions[0].mark_price: value must be positive, got 0",
+        "positions[0].mark_price: 0 — expected a positive number",
     ),
-    (GOOD.replace('mark_price = "50000"', "mark_price = nan"), "must be finite"),
-    (GOOD.replace('USDT = "10000"', 'USDT = "NaN"'), "balances.USDT: value must be finite"),
+    (
+        GOOD.replace('mark_price = "50000"', "mark_price = nan"),
+        "positions[0].mark_price: NaN — expected a finite number",
+    ),
+    (
+        GOOD.replace('USDT = "10000"', 'USDT = "NaN"'),
+        "balances.USDT: 'NaN' — expected a finite number",
+    ),
     (GOOD + "\n[extra]\nx = 1\n", "unknown key(s) extra"),
     (GOOD + "\n[params]\nleverag = 5\n", "params: unknown parameter(s): leverag"),
     (
@@ -155,7 +161,8 @@ def test_json_nan_is_rejected(tmp_path, capsys):
     path = write(tmp_path, '{"venue": "binance_usdm_cross", "balances": {"USDT": NaN}}', "a.json")
     code, _, err = run(capsys, "margin", str(path))
     assert code == 2
-    assert "NaN is not a valid amount or price" in err
+    expected = "NaN — expected a finite number (NaN and Infinity are not amounts)"
+    assert err == f"xmargin: error: {path}: {expected}\n"
 
 
 def test_missing_file_and_wrong_type(tmp_path, capsys):
@@ -169,8 +176,8 @@ def test_missing_file_and_wrong_type(tmp_path, capsys):
     ("what_if", "message"),
     [
         ("hold 1 BTC/USDT:USDT", "expected 'buy|sell QTY SYMBOL [@ PRICE]'"),
-        ("buy -1 BTC/USDT:USDT", "quantity must be positive"),
-        ("buy 1 BTC/USDT:USDT @ abc", "price is not a number"),
+        ("buy -1 BTC/USDT:USDT", "quantity: '-1' — expected a positive number"),
+        ("buy 1 BTC/USDT:USDT @ abc", "price: 'abc' — expected a number such as"),
         ("buy 1 DOGE/USDT:USDT @ 1", "has no parameters for DOGE/USDT:USDT"),
         ("buy 1 ETH/USDT:USDT", "no mark price for ETH/USDT:USDT"),
     ],

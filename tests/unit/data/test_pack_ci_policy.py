@@ -24,8 +24,10 @@ def run_without_pack(tmp_path: Path, ci: str | None) -> subprocess.CompletedProc
     if ci is not None:
         env["CI"] = ci
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest"]
-        + ["--rootdir", str(tmp_path), str(tmp_path)],
+        [
+            *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"),
+            *("-p", "tests.conftest", "--rootdir", str(tmp_path), str(tmp_path)),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -91,16 +91,20 @@ def test_a_good_config_loads_with_its_values(tmp_path):
         (
             'balances = { USDT = "1000" }',
             'balances = { USDT = "-5" }',
-            "balances.USDT: must be at least 0",
+            "balances.USDT: '-5' — expected a number ≥ 0",
         ),
         ('balances = { USDT = "1000" }', 'balances = { DOGE = "5" }', "unknown asset 'DOGE'"),
         ('end = "2025-02-01T12:00:00Z"', 'end = "2024-01-01"', "run.end: must be after run.start"),
-        ('start = "2025-01-01"', 'start = "yesterday"', "run.start: must be an ISO date"),
+        (
+            'start = "2025-01-01"',
+            'start = "yesterday"',
+            "run.start: 'yesterday' — expected an ISO date",
+        ),
         ('kind = "fixed_bps"', 'kind = "magic"', "slippage.kind: must be one of"),
         (
             "latency = { order_ms = 50 }",
             "latency = { order_ms = -1 }",
-            "latency.order_ms: must be at least 0",
+            "latency.order_ms: -1 — expected a number ≥ 0",
         ),
         ("[[venues.accounts]]", "[[venues.acounts]]", "unknown parameter(s): acounts"),
         ('id = "s"', 'id = "s"\nfoo = 1', "strategies[0]: unknown parameter(s): foo"),

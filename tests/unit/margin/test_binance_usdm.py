@@ -242,7 +242,7 @@ def test_from_params_reads_leverage_table_and_rejects_unknown_keys():
 
 
 def test_from_params_rejects_a_negative_leverage():
-    with pytest.raises(ConfigError, match=r"params.leverage: must be positive"):
+    with pytest.raises(ConfigError, match=r"params.leverage: -3 — expected a positive number"):
         binance_usdm_from_params(ParamReader({"leverage": -3}))
 
 

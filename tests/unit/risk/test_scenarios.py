@@ -78,11 +78,11 @@ def test_shock_text_is_a_price_or_a_percentage(text, kind, value):
         ("BTC", "expected ASSET=PRICE"),
         ("BTC=", "expected ASSET=PRICE"),
         ("=5", "expected ASSET=PRICE"),
-        ("BTC=abc", "not a number"),
-        ("BTC=-x%", "not a number"),
+        ("BTC=abc", "price: 'abc' — expected a number such as"),
+        ("BTC=-x%", "percentage: '-x' — expected a number such as"),
         ("BTC=-100%", "above -100%"),
-        ("BTC=0", "must be positive"),
-        ("BTC=-5", "must be positive"),
+        ("BTC=0", "price: '0' — expected a positive number"),
+        ("BTC=-5", "price: '-5' — expected a positive number"),
         ("B-TC=5", "not an asset code"),
     ],
 )
@@ -144,7 +144,7 @@ def test_a_path_file_and_the_default_name(tmp_path):
         ("colour = 1\n[shocks]\nBTC = 1\n", "s.toml", "unknown key"),
         ('name = "x"\n', "s.toml", "nothing to stress"),
         ('[shocks]\nBTC = "-120%"\n', "s.toml: shocks.BTC", "above -100%"),
-        ('[shocks]\nBTC = "cheap"\n', "s.toml: shocks.BTC", "not a number"),
+        ('[shocks]\nBTC = "cheap"\n', "s.toml: shocks.BTC", "'cheap' — expected a number such as"),
         ("[shocks]\nBTC = true\n", "s.toml: shocks.BTC", "must be a price"),
         ('[shocks]\n"B/C" = 1\n', "s.toml: shocks.B/C", "not an asset code"),
         ("shocks = 3\n", "s.toml: shocks", "must be a table"),
@@ -155,7 +155,7 @@ def test_a_path_file_and_the_default_name(tmp_path):
         ("[cascade]\nspeed = 1\n", "s.toml: cascade", "unknown key"),
         ("[cascade]\nmax_move = 2\n", "s.toml: cascade.max_move", "must be in"),
         ("[cascade]\nimpact_lambda = 1\nbps_per_million = 2\n", "s.toml: cascade", "not both"),
-        ("closing_cost_bps = 'x'\n", "s.toml: closing_cost_bps", "not a number"),
+        ("closing_cost_bps = 'x'\n", "s.toml: closing_cost_bps", "'x' — expected a number such as"),
     ],
 )
 def test_malformed_scenario_files_name_the_file_and_field(tmp_path, text, where, message):
@@ -171,5 +171,5 @@ def test_resolve_scenario_takes_names_then_files(tmp_path):
     assert resolve_scenario(str(write(tmp_path, GOOD_FILE)), builtins).name == "flash"
     with pytest.raises(ConfigError, match=r"--scenario: unknown scenario 'crash_99'"):
         resolve_scenario("crash_99", builtins)
-    with pytest.raises(ConfigError, match="scenario file not found"):
+    with pytest.raises(ConfigError, match="file not found"):
         resolve_scenario(str(tmp_path / "missing.toml"), builtins)

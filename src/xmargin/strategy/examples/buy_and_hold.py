@@ -41,7 +41,13 @@ class BuyAndHold(Strategy):
             raise ValueError(f"{strategy_id}: side must be buy or sell, got {params.side!r}")
         self._enter_ns = 0
         if params.enter_at:
-            moment = datetime.fromisoformat(params.enter_at.replace("Z", "+00:00"))
+            try:
+                moment = datetime.fromisoformat(params.enter_at.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(
+                    f"params.enter_at: {params.enter_at!r} — expected an ISO date or time such "
+                    'as "2025-03-05T12:00:00Z"'
+                ) from None
             self._enter_ns = int(moment.timestamp()) * 1_000_000_000
         self._entered = False
 

@@ -52,6 +52,14 @@ class MlForestParams:
     flatten_on_stop: bool = True
 
 
+FOREST_LIMITS = (
+    ("seed", 0, 2**32 - 1),  # scikit-learn's random_state range
+    ("n_estimators", 1, 10_000),
+    ("max_depth", 1, 64),
+    ("min_samples_leaf", 1, 1_000_000),
+)
+
+
 class CompiledForest:
     """A fitted forest's trees as flat lists: one prediction costs microseconds, not the
     milliseconds of ``predict_proba`` on a single row. Same numbers as ``predict_proba``."""
@@ -101,6 +109,12 @@ class MlForest(Strategy):
             raise ValueError(f"{strategy_id}: need horizon >= 1, embargo >= 0, retrain >= 1")
         if params.min_train < 10 or params.train_window < params.min_train:
             raise ValueError(f"{strategy_id}: need 10 <= min_train <= train_window")
+        for name, low, high in FOREST_LIMITS:
+            value = getattr(params, name)
+            if not low <= value <= high:
+                raise ValueError(
+                    f"params.{name}: {value} — expected a whole number from {low} to {high}"
+                )
         self._resampler = BarResampler(params.timeframe) if params.timeframe else None
         self.features = FeatureBuilder()
         self.samples: list[tuple[float, ...] | None] = []

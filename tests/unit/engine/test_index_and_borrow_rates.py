@@ -134,7 +134,7 @@ def test_the_default_rate_is_read_exactly_and_must_not_be_negative(tmp_path):
     assert config.venues[0].sim.default_interest_rate == Decimal("0.0000125")
     bad = MARGIN_RUN.format(settings='default_interest_rate = "-0.1"')
     with pytest.raises(
-        ConfigError, match=r"venues\[0\]\.default_interest_rate: must be at least 0, got -0.1"
+        ConfigError, match=r"venues\[0\]\.default_interest_rate: '-0.1' — expected a number ≥ 0"
     ):
         load_run_config(write(tmp_path, bad))
 

@@ -17,7 +17,7 @@ from xmargin.core.ids import IdGenerator
 from xmargin.core.rng import RngStreams
 from xmargin.execution.ports import VenueCapabilities
 from xmargin.margin.base import CrossMarginModel
-from xmargin.margin.snapshot import AccountSnapshot, OrderSnapshot
+from xmargin.margin.snapshot import AccountSnapshot
 from xmargin.model.balances import Loan
 from xmargin.model.events import (
     OrderAccepted,
@@ -72,7 +72,9 @@ class SimulatedExchange:
         self.emit = emit
         self.markets = {s: MarketState(spec, s in mark_feeds) for s, spec in instruments.items()}
         self.accounts: dict[str, SimAccount] = {}
+        # Every order sent, by client order id; the open ones also per account.
         self.orders: dict[str, Order] = {}
+        self._open_by_account: dict[str, dict[str, Order]] = {}
         self.incoming: list[tuple[int, int, Order]] = []
         self._sequence = 0
         self._waiting_open: dict[str, list[Order]] = {}
@@ -116,6 +118,7 @@ class SimulatedExchange:
         """Accept an order for matching after the order latency; reject what can never fill."""
         order.transition(OrderStatus.SUBMITTED)
         self.orders[order.client_order_id] = order
+        self._open_by_account.setdefault(order.account, {})[order.client_order_id] = order
         reason = self._static_rejection(order)
         if reason is not None:
             self._reject(order, reason)
@@ -152,6 +155,8 @@ class SimulatedExchange:
             order.price = price
         if trigger_price is not None:
             order.trigger_price = trigger_price
+        self.accounts[account].working.refresh(order)
+        self.markets[order.instrument].resting.reindex(order)
         self.emit(
             OrderModified(
                 self.clock.now_ns(),
@@ -198,7 +203,9 @@ class SimulatedExchange:
     # -- VenuePort: queries ----------------------------------------------------------------
 
     def open_orders(self, account: str) -> list[Order]:
-        return [o for o in self.orders.values() if o.account == account and not o.status.is_closed]
+        """The account's orders sent and not yet closed, in the order they were sent."""
+        orders = self._open_by_account.get(account)
+        return [o for o in orders.values() if not o.status.is_closed] if orders else []
 
     def positions(self, account: str) -> Mapping[str, Position]:
         return {p.instrument: p for p in self.accounts[account].book.open_positions()}
@@ -336,7 +343,7 @@ class SimulatedExchange:
         self.emit(OrderAccepted(ts, order.account, order.client_order_id, order.venue_order_id))
         if not order.status.is_open:
             return  # a listener of OrderAccepted canceled it already
-        account.working[order.client_order_id] = order
+        account.working.add(order)
         at_close = at_close and self.config.fill_at == FILL_AT_CLOSE and market.last > 0
         if order.order_type.has_trigger:
             market.resting.append(order)
@@ -381,22 +388,14 @@ class SimulatedExchange:
                 price = self.asset_price(asset, quote)
                 if price is not None:
                     prices[asset] = price
-        orders = (
-            tuple(
-                OrderSnapshot(o.instrument, o.leaves_quantity * o.side.sign, o.price)
-                for o in account.working.values()
-                if o.price is not None
-                and o.client_order_id != excluding
-                and (not o.order_type.has_trigger or o.status is OrderStatus.TRIGGERED)
-            )
-            if account.working
-            else ()
+        orders, totals = account.working.reserve(excluding)
+        for instrument in totals:
+            base = markets[instrument].spec.base
+            if instrument not in marks and base not in prices:
+                prices[base] = markets[instrument].mark_exact()
+        return snapshot_of(
+            book, marks, prices, leverage=account.leverage, orders=orders, order_totals=totals
         )
-        for order in orders:
-            base = markets[order.instrument].spec.base
-            if order.instrument not in marks and base not in prices:
-                prices[base] = markets[order.instrument].mark_exact()
-        return snapshot_of(book, marks, prices, leverage=account.leverage, orders=orders)
 
     def asset_price(self, asset: str, quote: str) -> Decimal | None:
         market = self.markets.get(f"{asset}/{quote}")
@@ -404,22 +403,19 @@ class SimulatedExchange:
             return None
         return market.mark_exact()
 
-    def _has_mark_stops(self, market: MarketState) -> bool:
-        return any(
-            o.trigger_source is TriggerSource.MARK and o.status is OrderStatus.ACCEPTED
-            for o in market.resting
-        )
+    @staticmethod
+    def _has_mark_stops(market: MarketState) -> bool:
+        return market.resting.mark_triggers > 0
 
     def _reject(self, order: Order, reason: str) -> None:
         order.transition(OrderStatus.REJECTED)
+        self.forget(order)
         self.emit(OrderRejected(self.clock.now_ns(), order.account, order.client_order_id, reason))
 
     def _close(self, order: Order, status: OrderStatus, reason: str) -> None:
         """End a working order as canceled or expired, with the matching event."""
         order.transition(status)
-        account = self.accounts.get(order.account)
-        if account is not None:
-            account.working.pop(order.client_order_id, None)
+        self.forget(order)
         market = self.markets.get(order.instrument)
         if market is not None and order in market.resting:
             market.resting.remove(order)
@@ -428,6 +424,16 @@ class SimulatedExchange:
             waiting.remove(order)
         closed = OrderExpired if status is OrderStatus.EXPIRED else OrderCanceled
         self.emit(closed(self.clock.now_ns(), order.account, order.client_order_id, reason))
+
+    def forget(self, order: Order) -> None:
+        """Drop a closed order from the open and working orders (not from the books)."""
+        cid = order.client_order_id
+        orders = self._open_by_account.get(order.account)
+        if orders is not None and orders.get(cid) is order:
+            del orders[cid]
+        account = self.accounts.get(order.account)
+        if account is not None:
+            account.working.remove(order)
 
     def cancel_all(self, account: SimAccount, reason: str) -> None:
         for order in self.open_orders(account.id):

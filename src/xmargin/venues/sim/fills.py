@@ -121,8 +121,9 @@ class FillEngine:
                 self.place(market, order, price)
 
     def match_bar(self, market: MarketState, bar: Bar) -> None:
-        """Match resting orders against one bar's range (see ``matching``'s assumptions)."""
-        for order in tuple(market.resting):
+        """Match resting orders against one bar's range (see ``matching``'s assumptions);
+        only those whose price the range reaches are visited."""
+        for order in market.resting.matching_pass(bar.low, bar.high):
             if not order.status.is_open:
                 if order in market.resting:  # an event callback may have closed it already
                     market.resting.remove(order)
@@ -146,7 +147,7 @@ class FillEngine:
                 self._make(market, order, bar.open if gapped else order.price)
 
     def match_trade(self, market: MarketState, trade: Trade) -> None:
-        for order in tuple(market.resting):
+        for order in market.resting.matching_pass(trade.price, trade.price):
             if not order.status.is_open:
                 if order in market.resting:  # an event callback may have closed it already
                     market.resting.remove(order)
@@ -209,7 +210,7 @@ class FillEngine:
         """
         guard = self.exchange.guard
         accounts = self.exchange.accounts
-        for order in tuple(market.resting):
+        for order in market.resting.matching_pass(low, high, triggers_only=True):
             if (
                 order.status is OrderStatus.ACCEPTED
                 and order.order_type.has_trigger
@@ -224,6 +225,8 @@ class FillEngine:
 
     def _trigger(self, market: MarketState, order: Order, bar_open: float) -> None:
         order.transition(OrderStatus.TRIGGERED)
+        market.resting.reindex(order)
+        self.exchange.accounts[order.account].working.refresh(order)
         now = self.exchange.clock.now_ns()
         self.exchange.emit(
             OrderTriggered(now, order.account, order.client_order_id, order.trigger_price or ZERO)
@@ -305,7 +308,9 @@ class FillEngine:
         )
         order.fill(quantity, price)
         if order.status.is_closed:
-            account.working.pop(order.client_order_id, None)
+            exchange.forget(order)
+        else:
+            account.working.refresh(order)
         if market.bar_capacity is not None:
             market.bar_capacity -= float(quantity)
         exchange.emit(

@@ -51,7 +51,16 @@ def expected_reserve(
         row = sums.setdefault(o.instrument, [ZERO, ZERO, ZERO, ZERO])
         row[0 if sign > 0 else 1] += left
         row[2 if sign > 0 else 3] += left * o.price
-    totals = {i: OrderTotals(*row) for i, row in sums.items()}
+    totals = {}
+    for instrument, row in sums.items():
+        buys = [
+            p for (i, sign, p) in levels if i == instrument and sign > 0 and levels[(i, sign, p)]
+        ]
+        sells = [
+            p for (i, sign, p) in levels if i == instrument and sign < 0 and levels[(i, sign, p)]
+        ]
+        highest, lowest = max(buys, default=None), min(sells, default=None)
+        totals[instrument] = OrderTotals(*row, highest_buy=highest, lowest_sell=lowest)
     return {k: v for k, v in levels.items() if v}, totals
 
 

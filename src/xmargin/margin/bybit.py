@@ -162,6 +162,9 @@ class BybitUtaCross(CrossMarginModel):
     def order_loss(self, account: AccountSnapshot) -> Decimal:
         """Return ``Σ min(0, q × (mark − order price))`` over active orders (≤ 0)."""
         total = ZERO
+        per_instrument = account.orders_per_instrument().items()
+        if not any(t.crossed(self._mark_of(account, i)) for i, t in per_instrument):
+            return total  # no buy above its mark, no sell below: every term is zero
         for order in account.orders:
             mark = self._mark_of(account, order.instrument)
             total += min(ZERO, order.quantity * (mark - order.price))

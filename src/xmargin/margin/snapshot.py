@@ -54,12 +54,21 @@ class OrderSnapshot:
 @dataclass(frozen=True, slots=True)
 class OrderTotals:
     """The resting orders of one instrument summed per side: quantities left (base units,
-    never negative) and their notionals at their limit prices."""
+    never negative), their notionals at their limit prices, the highest buy and lowest sell
+    limit (None without buys or sells)."""
 
     buy_quantity: Decimal = ZERO
     sell_quantity: Decimal = ZERO
     buy_notional: Decimal = ZERO
     sell_notional: Decimal = ZERO
+    highest_buy: Decimal | None = None
+    lowest_sell: Decimal | None = None
+
+    def crossed(self, price: Decimal) -> bool:
+        """Whether a buy rests above ``price`` or a sell below it."""
+        return (self.highest_buy is not None and self.highest_buy > price) or (
+            self.lowest_sell is not None and self.lowest_sell < price
+        )
 
     @property
     def notional(self) -> Decimal:
@@ -94,7 +103,12 @@ def order_totals_of(orders: tuple[OrderSnapshot, ...]) -> dict[str, OrderTotals]
         side = 1 if order.quantity > 0 else -1
         held = totals.get(order.instrument, EMPTY_TOTALS)
         quantity = abs(order.quantity)
-        totals[order.instrument] = held.plus(side, quantity, quantity * order.price)
+        held = held.plus(side, quantity, quantity * order.price)
+        if side > 0 and (held.highest_buy is None or order.price > held.highest_buy):
+            held = replace(held, highest_buy=order.price)
+        elif side < 0 and (held.lowest_sell is None or order.price < held.lowest_sell):
+            held = replace(held, lowest_sell=order.price)
+        totals[order.instrument] = held
     return totals
 
 

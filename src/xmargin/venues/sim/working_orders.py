@@ -9,7 +9,9 @@ a margin check reads them in O(instruments) instead of summing every order.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -35,12 +37,21 @@ def reserve_of(order: Order) -> tuple[str, Decimal, Decimal] | None:
 class WorkingOrders:
     """The working orders of one account by client order id, and what they reserve."""
 
-    __slots__ = ("_frozen_totals", "_levels", "_orders", "_reserved", "_snapshots", "totals")
+    __slots__ = (
+        "_frozen_totals",
+        "_levels",
+        "_orders",
+        "_prices",
+        "_reserved",
+        "_snapshots",
+        "totals",
+    )
 
     def __init__(self) -> None:
         self._orders: dict[str, Order] = {}
         self._reserved: dict[str, tuple[str, Decimal, Decimal]] = {}
         self._levels: dict[Level, OrderSnapshot] = {}
+        self._prices: dict[tuple[str, int], list[Decimal]] = {}  # level prices, ascending
         self._snapshots: tuple[OrderSnapshot, ...] | None = ()
         self.totals: dict[str, OrderTotals] = {}
         self._frozen_totals: Mapping[str, OrderTotals] = MappingProxyType({})
@@ -102,11 +113,23 @@ class WorkingOrders:
         )
         totals = dict(self._frozen_totals)
         less = totals[instrument].plus(sign, -quantity * sign, -quantity * sign * price)
+        if not left:  # its level goes: the next price on that side becomes the extreme
+            others = [p for p in self._extremes(instrument, sign) if p != price]
+            extreme = others[0] if others else None
+            if sign > 0:
+                less = replace(less, highest_buy=extreme)
+            else:
+                less = replace(less, lowest_sell=extreme)
         if less.is_empty:
             del totals[instrument]
         else:
             totals[instrument] = less
         return orders, totals
+
+    def _extremes(self, instrument: str, sign: int) -> list[Decimal]:
+        """The two best level prices of a side: the highest buys or the lowest sells."""
+        prices = self._prices.get((instrument, sign), [])
+        return prices[:-3:-1] if sign > 0 else prices[:2]
 
     def _unreserve(self, cid: str) -> None:
         reserve = self._reserved.pop(cid, None)
@@ -122,13 +145,21 @@ class WorkingOrders:
         level = (instrument, sign, price)
         held = self._levels.get(level)
         left = quantity if held is None else held.quantity + quantity
+        prices = self._prices.setdefault((instrument, sign), [])
         if left:
             self._levels[level] = OrderSnapshot(instrument, left, price)
+            if held is None:
+                bisect.insort(prices, price)
         else:
             del self._levels[level]
+            del prices[bisect.bisect_left(prices, price)]
         totals = self.totals.get(instrument, EMPTY).plus(
             sign, quantity * sign, quantity * sign * price
         )
+        if sign > 0:
+            totals = replace(totals, highest_buy=prices[-1] if prices else None)
+        else:
+            totals = replace(totals, lowest_sell=prices[0] if prices else None)
         if totals.is_empty:
             del self.totals[instrument]
         else:

@@ -2,7 +2,7 @@
 
 On the real pack's Binance USDⓈ-M BTC 5-minute bars (``binance_usdm_perp/BTCUSDT_perp_5m``),
 a strategy on a Binance USDⓈ-M cross-margin account first rests R limit orders far from the
-market (half below at 50-60 % of the price, half above at 140-150 %, each on its own tick,
+market (half below at 50-55 % of the price, half above at 140-145 %, each on its own tick,
 0.01 BTC each, so they reserve margin and never fill), then sends one 0.01 BTC market
 order per bar, alternating buy and sell, through the whole engine (kernel, risk hook,
 simulated exchange; fills at the signal bar's close).

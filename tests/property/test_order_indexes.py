@@ -5,12 +5,13 @@
 sequence of arrivals, fills, triggers, modifications and cancels, the totals must equal the
 sums over the working orders computed again from nothing, and a matching pass must visit
 exactly the resting orders a price range reaches, in arrival order. A second property checks
-the same of a whole simulated exchange after every event of random backtests.
+the same of a whole simulated exchange (and of the risk engine's count of the working orders
+it checked) after every event of random backtests.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,8 @@ from tests.property.test_matching import BTC, scenarios, sources_of
 
 from xmargin.margin.snapshot import OrderTotals
 from xmargin.model.orders import Order, OrderSide, OrderStatus, OrderType, TriggerSource
+from xmargin.risk.engine import RiskEngine
+from xmargin.risk.settings import RiskSettings
 from xmargin.testing.scenario import build_scenario
 from xmargin.venues.sim.exchange import SimulatedExchange
 from xmargin.venues.sim.resting import RestingOrders
@@ -228,12 +231,17 @@ def check_exchange(exchange: SimulatedExchange) -> None:
 @settings(max_examples=60, deadline=None)
 @given(scenarios())
 def test_the_exchange_indexes_match_its_orders_after_every_event_of_random_runs(example):
-    backtest, _ = build_scenario(example["document"], sources_of(example), example["steps"])
+    risk = RiskEngine(RiskSettings())
+    steps = example["steps"]
+    backtest, _ = build_scenario(example["document"], sources_of(example), steps, risk=risk)
     exchange = backtest.venues["binance"]
     checked = []
 
     def check(event: object) -> None:
         check_exchange(exchange)
+        # the risk engine counts its checked working orders per account and market
+        counted = Counter((o.account, o.instrument) for o in risk._working.values())
+        assert risk._working_per_market == dict(counted)
         checked.append(event)
 
     backtest.kernel.bus.subscribe(object, check)

@@ -44,7 +44,8 @@ class LoanSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class OrderSnapshot:
-    """A resting order: signed quantity (positive buys) at a limit price."""
+    """A resting order: signed quantity (positive buys) at a limit price (the simulated
+    exchange passes one per instrument, side and price, its orders there summed)."""
 
     instrument: str
     quantity: Decimal

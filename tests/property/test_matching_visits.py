@@ -1,0 +1,99 @@
+"""Visiting only the resting orders a price reaches gives the event log of visiting them all.
+
+``FullVisitFills`` is the fill engine with its matching loops as they were before the price
+indexes: every resting order, in arrival order, for every bar, trade and mark interval.
+Random backtests (the scenarios of ``test_matching``: every order type, cancels, repricing
+modifications, latency, volume caps, mark feeds, liquidations) must give byte-identical
+event logs with it and with the indexed engine.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from tests.property.test_matching import scenarios, sources_of
+
+from xmargin.model.market_data import Bar, Trade
+from xmargin.model.numbers import ZERO
+from xmargin.model.orders import OrderStatus, OrderType, TriggerSource
+from xmargin.testing.scenario import build_scenario
+from xmargin.venues.sim import matching
+from xmargin.venues.sim.fills import FillEngine
+from xmargin.venues.sim.markets import MarketState
+
+
+class FullVisitFills(FillEngine):
+    """The fill engine visiting every resting order (the reference)."""
+
+    def match_bar(self, market: MarketState, bar: Bar) -> None:
+        for order in tuple(market.resting):
+            if not order.status.is_open:
+                if order in market.resting:
+                    market.resting.remove(order)
+                continue
+            if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
+                if self._triggers_on_last(market, order) and matching.trigger_crossed(
+                    order, bar.low, bar.high
+                ):
+                    self._trigger(market, order, bar.open)
+                continue
+            if order.order_type is OrderType.MARKET or (
+                order.status is OrderStatus.TRIGGERED
+                and order.order_type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET)
+            ):
+                self.take(market, order, bar.open)
+            elif matching.limit_traded_through(order, bar.low, bar.high):
+                gapped = matching.limit_marketable(order, bar.open)
+                self._make(market, order, bar.open if gapped else order.price)
+
+    def match_trade(self, market: MarketState, trade: Trade) -> None:
+        for order in tuple(market.resting):
+            if not order.status.is_open:
+                if order in market.resting:
+                    market.resting.remove(order)
+                continue
+            if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
+                if self._triggers_on_last(market, order) and matching.trigger_crossed(
+                    order, trade.price, trade.price
+                ):
+                    self._trigger(market, order, trade.price)
+                continue
+            if order.order_type.has_limit_price and matching.limit_traded_through(
+                order, trade.price, trade.price
+            ):
+                self._make(market, order, order.price)
+            elif not order.order_type.has_limit_price:
+                self.take(market, order, trade.price)
+
+    def trigger_on_mark(
+        self, market: MarketState, low: float, high: float, *, before_liquidation: bool = False
+    ) -> None:
+        guard = self.exchange.guard
+        accounts = self.exchange.accounts
+        for order in tuple(market.resting):
+            if (
+                order.status is OrderStatus.ACCEPTED
+                and order.order_type.has_trigger
+                and order.trigger_source is TriggerSource.MARK
+                and matching.trigger_crossed(order, low, high)
+            ):
+                trigger = order.trigger_price or ZERO
+                account = accounts[order.account]
+                if before_liquidation and guard.liquidates_at(account, market.spec.symbol, trigger):
+                    continue
+                self._trigger(market, order, market.last or float(trigger))
+
+
+def event_log(example: dict, *, full_visit: bool) -> str:
+    backtest, _ = build_scenario(example["document"], sources_of(example), example["steps"])
+    if full_visit:
+        exchange = backtest.venues["binance"]
+        exchange.fills = FullVisitFills(exchange)
+    return backtest.run().recorder.event_log_text()
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios())
+def test_indexed_matching_gives_the_event_log_of_visiting_every_resting_order(example):
+    indexed = event_log(example, full_visit=False)
+    assert indexed == event_log(example, full_visit=True)
+    assert indexed.count("\n") >= 1

@@ -3,19 +3,24 @@
 ``FullVisitFills`` is the fill engine with its matching loops as they were before the price
 indexes: every resting order, in arrival order, for every bar, trade and mark interval.
 Random backtests (the scenarios of ``test_matching``: every order type, cancels, repricing
-modifications, latency, volume caps, mark feeds, liquidations) must give byte-identical
-event logs with it and with the indexed engine.
+modifications, latency, volume caps, mark feeds, liquidations; with trades or quotes inside
+the bars or not) must give byte-identical event logs with it and with the indexed engine.
 """
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from tests.property.test_matching import scenarios, sources_of
+from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.property.test_matching import BTC, HOUR, T0, scenarios, sources_of
+
+from xmargin.backtest.feed import FeedSource
 from xmargin.model.market_data import Bar, Trade
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import OrderStatus, OrderType, TriggerSource
 from xmargin.testing.scenario import build_scenario
+from xmargin.testing.series import quotes, trades
 from xmargin.venues.sim import matching
 from xmargin.venues.sim.fills import FillEngine
 from xmargin.venues.sim.markets import MarketState
@@ -83,17 +88,38 @@ class FullVisitFills(FillEngine):
                 self._trigger(market, order, market.last or float(trigger))
 
 
-def event_log(example: dict, *, full_visit: bool) -> str:
-    backtest, _ = build_scenario(example["document"], sources_of(example), example["steps"])
+def ticks_of(example: dict[str, Any], kind: str) -> list[FeedSource]:
+    """Trades (or best bid/offer updates) inside each bar, at its high, then low, then close."""
+    if kind == "bars":
+        return []
+    rows = []
+    for i, (_, high, low, close, volume) in enumerate(example["rows"]):
+        start = T0 + i * HOUR
+        for k, price in enumerate((high, low, close)):
+            ts = start + (k + 1) * 900_000
+            size = volume / 4
+            rows.append(
+                (ts, price, size)
+                if kind == "trades"
+                else (ts, price - 0.1, size, price + 0.1, size)
+            )
+    if kind == "trades":
+        return [FeedSource("trades", "binance", BTC, trades(rows))]
+    return [FeedSource("quotes", "binance", BTC, quotes(rows))]
+
+
+def event_log(example: dict[str, Any], ticks: str, *, full_visit: bool) -> str:
+    sources = sources_of(example) + ticks_of(example, ticks)
+    backtest, _ = build_scenario(example["document"], sources, example["steps"])
     if full_visit:
         exchange = backtest.venues["binance"]
         exchange.fills = FullVisitFills(exchange)
     return backtest.run().recorder.event_log_text()
 
 
-@settings(max_examples=150, deadline=None)
-@given(scenarios())
-def test_indexed_matching_gives_the_event_log_of_visiting_every_resting_order(example):
-    indexed = event_log(example, full_visit=False)
-    assert indexed == event_log(example, full_visit=True)
+@settings(max_examples=200, deadline=None)
+@given(scenarios(), st.sampled_from(["bars", "trades", "quotes"]))
+def test_indexed_matching_gives_the_event_log_of_visiting_every_resting_order(example, ticks):
+    indexed = event_log(example, ticks, full_visit=False)
+    assert indexed == event_log(example, ticks, full_visit=True)
     assert indexed.count("\n") >= 1

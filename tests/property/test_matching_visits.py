@@ -1,7 +1,7 @@
 """Visiting only the resting orders a price reaches gives the event log of visiting them all.
 
 ``FullVisitFills`` is the fill engine with its matching loops as they were before the price
-indexes: every resting order, in arrival order, for every bar, trade and mark interval.
+indexes: every resting order, in arrival order, for every bar, trade, quote and mark interval.
 Random backtests (the scenarios of ``test_matching``: every order type, cancels, repricing
 modifications, latency, volume caps, mark feeds, liquidations; with trades or quotes inside
 the bars or not) must give byte-identical event logs with it and with the indexed engine.
@@ -9,6 +9,7 @@ the bars or not) must give byte-identical event logs with it and with the indexe
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
@@ -16,9 +17,9 @@ from hypothesis import strategies as st
 from tests.property.test_matching import BTC, HOUR, T0, scenarios, sources_of
 
 from xmargin.backtest.feed import FeedSource
-from xmargin.model.market_data import Bar, Trade
+from xmargin.model.market_data import Bar, Quote, Trade
 from xmargin.model.numbers import ZERO
-from xmargin.model.orders import OrderStatus, OrderType, TriggerSource
+from xmargin.model.orders import Order, OrderSide, OrderStatus, OrderType, TriggerSource
 from xmargin.testing.scenario import build_scenario
 from xmargin.testing.series import quotes, trades
 from xmargin.venues.sim import matching
@@ -68,6 +69,36 @@ class FullVisitFills(FillEngine):
                 self._make(market, order, order.price)
             elif not order.order_type.has_limit_price:
                 self.take(market, order, trade.price)
+
+    def match_quote(self, market: MarketState, quote: Quote, waiting: list[Order] | None) -> None:
+        room = {OrderSide.BUY: quote.ask_size, OrderSide.SELL: quote.bid_size}
+        arrived = tuple(waiting or ())
+        if waiting:
+            waiting.clear()
+        for order in arrived + tuple(market.resting):
+            if not order.status.is_open:
+                if order in market.resting:
+                    market.resting.remove(order)
+                continue
+            opposite = quote.ask if order.side is OrderSide.BUY else quote.bid
+            market.bar_capacity = room[order.side]
+            if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
+                if matching.trigger_crossed(order, quote.mid, quote.mid):
+                    self._trigger(market, order, quote.mid)
+            elif order.order_type is OrderType.LIMIT and order in arrived:
+                self.place(market, order, opposite)
+            elif order.order_type.has_limit_price:
+                if matching.limit_marketable(order, opposite):
+                    self._make(market, order, order.price)
+            else:
+                self.take(market, order, opposite)
+                if order.status.is_open and order not in market.resting:
+                    market.resting.append(order)
+            room[order.side] = market.bar_capacity or 0.0
+        market.touch = {
+            OrderSide.BUY: (quote.ask, room[OrderSide.BUY]),
+            OrderSide.SELL: (quote.bid, room[OrderSide.SELL]),
+        }
 
     def trigger_on_mark(
         self, market: MarketState, low: float, high: float, *, before_liquidation: bool = False
@@ -123,3 +154,45 @@ def test_indexed_matching_gives_the_event_log_of_visiting_every_resting_order(ex
     indexed = event_log(example, ticks, full_visit=False)
     assert indexed == event_log(example, ticks, full_visit=True)
     assert indexed.count("\n") >= 1
+
+
+def resting_book(closed_last: bool) -> tuple[MarketState, FillEngine, FullVisitFills]:
+    """A market with a buy far below and a sell far above the quotes (neither can trade),
+    then a buy limit the quotes reach, closed already when ``closed_last``."""
+    example = {"rows": [(100.0, 100.0, 100.0, 100.0, 1.0)], "funding": [], "marks": False}
+    venue = {
+        "id": "binance",
+        "model": "binance_usdm_cross",
+        "accounts": [{"id": "main", "balances": {"USDT": "1000"}}],
+    }
+    document = {"seed": 0, "run": {}, "venues": [venue]}
+    backtest, _ = build_scenario(document, sources_of(example), [])
+    exchange = backtest.venues["binance"]
+    market = exchange.markets[BTC]
+    for n, (side, price) in enumerate([(OrderSide.BUY, "50"), (OrderSide.SELL, "150")]):
+        order = Order(f"O-{n}", BTC, side, Decimal(1), OrderType.LIMIT, price=Decimal(price))
+        order.transition(OrderStatus.SUBMITTED)
+        order.transition(OrderStatus.ACCEPTED)
+        market.resting.append(order)
+    if closed_last:
+        order = Order("O-2", BTC, OrderSide.BUY, Decimal(1), OrderType.LIMIT, price=Decimal(101))
+        order.transition(OrderStatus.SUBMITTED)
+        order.transition(OrderStatus.ACCEPTED)
+        market.resting.append(order)
+        order.transition(OrderStatus.CANCELED)  # closed, not yet taken off the book
+    return market, exchange.fills, FullVisitFills(exchange)
+
+
+def test_a_quote_leaves_the_capacity_of_the_last_order_a_full_visit_finds_open():
+    quote = Quote("binance", BTC, T0, 99.5, 5.0, 100.5, 2.0)
+    for closed_last in (False, True):
+        # visiting all: the buy sets the capacity to the ask's 2.0, then the sell to the
+        # bid's 5.0; a closed order after them changes nothing (it leaves the book)
+        market, indexed, full = resting_book(closed_last)
+        full.match_quote(market, quote, None)
+        assert market.bar_capacity == 5.0
+        assert len(market.resting) == 2
+        market, indexed, full = resting_book(closed_last)
+        indexed.match_quote(market, quote, None)
+        assert market.bar_capacity == 5.0
+        assert len(market.resting) == 2

@@ -1,6 +1,6 @@
 """The orders resting on one market, in arrival order, indexed by the price that wakes them.
 
-Matching a bar, trade or mark interval against the book must give exactly what visiting
+Matching a bar, trade, quote or mark interval against the book must give exactly what visiting
 every resting order in arrival order gives, but touch only the orders the new prices can
 reach. Each order is kept under the price its matching rule reads:
 
@@ -13,7 +13,9 @@ reach. Each order is kept under the price its matching rule reads:
 ``matching_pass`` yields the orders a price range ``[low, high]`` can reach, in arrival
 order, from those resting when it starts. An order re-indexed during the pass (a listener
 modified it) that rested at the start and comes later in arrival order is visited too, as
-the full visit would have done.
+the full visit would have done; an order taken off the book during the pass is still visited
+if it was due. ``last_open_at_visit`` names the last order the full visit would have found
+open (a quote leaves the capacity of that order's side).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class RestingOrders:
         self._by_sequence: dict[int, Order] = {}
         self._sequence = 0
         self._mark_triggers = 0
-        self._passes: list[_Pass] = []
+        self._passes: list[Pass] = []
         self._stale: list[int] = []
 
     # -- list-like -------------------------------------------------------------------------
@@ -100,6 +102,9 @@ class RestingOrders:
         key = id(order)
         if self._orders.pop(key, None) is None:
             raise ValueError(f"{order!r} is not resting")
+        sequence = self._placed[key][2]
+        for visit in self._passes:
+            visit.removed.setdefault(sequence, visit.position)
         self._unplace(key)
 
     def reindex(self, order: Order) -> None:
@@ -126,6 +131,16 @@ class RestingOrders:
     ) -> Iterator[Order]:
         """Yield, in arrival order, the orders resting now that ``[low, high]`` can reach
         (``triggers_only``: only stops and take-profits not yet triggered)."""
+        visit = self.begin_pass(low, high, triggers_only=triggers_only)
+        try:
+            for _, order in self.visits(visit):
+                yield order
+        finally:
+            self.end_pass(visit)
+
+    def begin_pass(self, low: float, high: float, *, triggers_only: bool = False) -> Pass:
+        """Start a pass over the orders resting now that ``[low, high]`` can reach; from
+        here on, repricing and removals are recorded in it until ``end_pass``."""
         indexes = self._indexes
         rise = indexes[TRIGGER_RISE]  # triggers at or below the high
         fall = indexes[TRIGGER_FALL]  # triggers at or above the low
@@ -137,24 +152,46 @@ class RestingOrders:
             keys += indexes[ALWAYS]
             keys += buys[bisect.bisect_left(buys, (low, -1)) :]
             keys += sells[: bisect.bisect_right(sells, (high, INFINITE_SEQUENCE))]
-        visit = _Pass([sequence for _, sequence in keys], self._sequence)
+        visit = Pass([sequence for _, sequence in keys], self._sequence)
         heapq.heapify(visit.heap)
         self._passes.append(visit)
+        return visit
+
+    def visits(self, visit: Pass) -> Iterator[tuple[int, Order]]:
+        """Yield the pass's (arrival sequence, order) in arrival order, each once."""
         seen: set[int] = set()
-        try:
-            while visit.heap:
-                sequence = heapq.heappop(visit.heap)
-                if sequence in seen:
-                    continue
-                seen.add(sequence)
-                visit.position = sequence
-                yield self._by_sequence[sequence]
-        finally:
-            self._passes.remove(visit)
-            if not self._passes:
-                for sequence in self._stale:
-                    self._by_sequence.pop(sequence, None)
-                self._stale.clear()
+        while visit.heap:
+            sequence = heapq.heappop(visit.heap)
+            if sequence in seen:
+                continue
+            seen.add(sequence)
+            visit.position = sequence
+            yield sequence, self._by_sequence[sequence]
+
+    def end_pass(self, visit: Pass) -> None:
+        self._passes.remove(visit)
+        if not self._passes:
+            for sequence in self._stale:
+                self._by_sequence.pop(sequence, None)
+            self._stale.clear()
+
+    def last_open_at_visit(self, visit: Pass, opened: dict[int, bool]) -> Order | None:
+        """Of the orders resting when ``visit`` began, the last that a visit of every order
+        in arrival order would have found open; ``opened`` says it for those visited."""
+        for sequence in reversed(self._by_sequence):
+            if sequence > visit.end:
+                continue
+            order = self._by_sequence[sequence]
+            if sequence in opened:
+                if opened[sequence]:
+                    return order
+                continue
+            removed_at = visit.removed.get(sequence)
+            if removed_at is not None and removed_at > sequence:
+                return order  # taken off while a later order was matched: passed open
+            if order.status.is_open:
+                return order
+        return None
 
     # -- indexes ---------------------------------------------------------------------------
 
@@ -183,12 +220,14 @@ class RestingOrders:
             del self._by_sequence[sequence]
 
 
-class _Pass:
-    """One matching pass: the arrival sequences still to visit, where it is, where it ends."""
+class Pass:
+    """One matching pass: the arrival sequences still to visit, where it is, where it ends,
+    and the position at which each order it began with was taken off the book."""
 
-    __slots__ = ("end", "heap", "position")
+    __slots__ = ("end", "heap", "position", "removed")
 
     def __init__(self, heap: list[int], end: int) -> None:
         self.heap = heap
         self.end = end
         self.position = 0
+        self.removed: dict[int, int] = {}

@@ -162,14 +162,20 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def run_example(example: dict[str, Any]) -> ScenarioRun:
+def sources_of(example: dict[str, Any]) -> list[FeedSource]:
     sources = [FeedSource("ohlcv", "binance", BTC, ohlcv(T0, "1h", example["rows"]), "1h")]
     if example["funding"]:
         sources.append(FeedSource("funding", "binance", BTC, funding(example["funding"])))
     if example["marks"]:
         wider = [(o, h + 0.5, max(low - 0.5, 1.0), c) for o, h, low, c, _ in example["rows"]]
         sources.append(FeedSource("mark", "binance", BTC, marks(T0, "1h", wider), "1h"))
-    return run_scenario(example["document"], sources, example["steps"], keep_postings=True)
+    return sources
+
+
+def run_example(example: dict[str, Any]) -> ScenarioRun:
+    return run_scenario(
+        example["document"], sources_of(example), example["steps"], keep_postings=True
+    )
 
 
 def position_deltas(result: ScenarioRun) -> list[tuple[dict[str, Any], Decimal, Decimal]]:

@@ -78,12 +78,13 @@ class BinanceUsdmCross(CrossMarginModel):
         return total
 
     def order_initial_margin(self, account: AccountSnapshot) -> Decimal:
+        """Each market's resting orders reserve their notional at its leverage."""
         total = ZERO
-        for order in account.orders:
-            leverage = account.leverage.get(order.instrument) or self.leverage.get(
-                order.instrument, self.default_leverage
+        for instrument, orders in account.orders_per_instrument().items():
+            leverage = account.leverage.get(instrument) or self.leverage.get(
+                instrument, self.default_leverage
             )
-            total += abs(order.quantity) * order.price / leverage
+            total += orders.notional / leverage
         return total
 
     def liquidation_gap(self, account: AccountSnapshot) -> Decimal:

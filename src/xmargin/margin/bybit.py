@@ -162,6 +162,9 @@ class BybitUtaCross(CrossMarginModel):
     def order_loss(self, account: AccountSnapshot) -> Decimal:
         """Return ``Σ min(0, q × (mark − order price))`` over active orders (≤ 0)."""
         total = ZERO
+        per_instrument = account.orders_per_instrument().items()
+        if not any(t.crossed(self._mark_of(account, i)) for i, t in per_instrument):
+            return total  # no buy above its mark, no sell below: every term is zero
         for order in account.orders:
             mark = self._mark_of(account, order.instrument)
             total += min(ZERO, order.quantity * (mark - order.price))
@@ -178,13 +181,14 @@ class BybitUtaCross(CrossMarginModel):
         return self.margin_balance(account) - self.haircut_loss + self.order_loss(account)
 
     def order_initial_margin(self, account: AccountSnapshot) -> Decimal:
+        """Each derivatives market's resting orders reserve their notional at its leverage."""
         total = ZERO
-        for order in account.orders:
-            if parse_symbol(order.instrument).is_derivative:
-                leverage = account.leverage.get(order.instrument) or self.leverage.get(
-                    order.instrument, self.default_leverage
+        for instrument, orders in account.orders_per_instrument().items():
+            if parse_symbol(instrument).is_derivative:
+                leverage = account.leverage.get(instrument) or self.leverage.get(
+                    instrument, self.default_leverage
                 )
-                total += abs(order.quantity) * order.price / leverage
+                total += orders.notional / leverage
         return total
 
     def borrow_margins(self, account: AccountSnapshot) -> tuple[dict[str, Decimal], ...]:

@@ -197,10 +197,10 @@ class FtxCross(CrossMarginModel):
         """Return ``max(|q + ob|, |q − os|)`` with the market's resting buys and sells."""
         position = account.position(instrument)
         size = position.size if position else ZERO
-        orders = [o.quantity for o in account.orders if o.instrument == instrument]
-        buys = sum((q for q in orders if q > 0), ZERO)
-        sells = -sum((q for q in orders if q < 0), ZERO)
-        return max(abs(size + buys), abs(size - sells))
+        orders = account.orders_per_instrument().get(instrument)
+        if orders is None:
+            return abs(size)
+        return max(abs(size + orders.buy_quantity), abs(size - orders.sell_quantity))
 
     def requirements(self, account: AccountSnapshot) -> tuple[Requirement, ...]:
         """Return every margined line: futures markets held or ordered, then borrows."""

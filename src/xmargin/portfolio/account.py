@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from xmargin.margin.base import MarginModel, MarginReport
-from xmargin.margin.snapshot import AccountSnapshot, LoanSnapshot, OrderSnapshot, PositionSnapshot
+from xmargin.margin.snapshot import (
+    AccountSnapshot,
+    LoanSnapshot,
+    OrderSnapshot,
+    OrderTotals,
+    PositionSnapshot,
+)
 from xmargin.portfolio.ledger import AccountBook
 
 
@@ -17,6 +23,7 @@ def snapshot_of(
     *,
     leverage: Mapping[str, Decimal] | None = None,
     orders: tuple[OrderSnapshot, ...] = (),
+    order_totals: Mapping[str, OrderTotals] | None = None,
 ) -> AccountSnapshot:
     """Freeze a book into the snapshot margin models read; every open position needs a mark."""
     leverage = leverage or {}
@@ -30,7 +37,7 @@ def snapshot_of(
         LoanSnapshot(loan.asset, loan.principal, loan.interest) for loan in book.loans.values()
     )
     return AccountSnapshot(
-        dict(book.balances), positions, loans, dict(prices), orders, dict(leverage)
+        dict(book.balances), positions, loans, dict(prices), orders, dict(leverage), order_totals
     )
 
 

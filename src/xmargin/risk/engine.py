@@ -92,6 +92,7 @@ class RiskEngine(StrategyControls, CommandControls):
         self._extras = settings.liquidation_buffer is not None or bool(settings.fences)
         self._kill_due = False
         self._working: dict[str, Order] = {}
+        self._working_per_market: dict[tuple[str, str], int] = {}  # (account, instrument)
         self._pending: dict[tuple[str, str], Decimal] = {}
         self._terms: dict[str, EquityTerms] = {}
         self._cash = 0.0
@@ -165,6 +166,8 @@ class RiskEngine(StrategyControls, CommandControls):
         for rule in self.checks:
             rule.sent(subject)
         if not order.order_type.has_trigger:
+            if order.client_order_id not in self._working:
+                self._working_per_market[key] = self._working_per_market.get(key, 0) + 1
             self._working[order.client_order_id] = order
             self._pending[key] = subject.after - subject.held
         return None
@@ -204,12 +207,14 @@ class RiskEngine(StrategyControls, CommandControls):
             gone = order.leaves_quantity if order.side is OrderSide.BUY else -order.leaves_quantity
         if order.status.is_closed:
             del self._working[event.client_order_id]
+            if self._working_per_market[key] == 1:
+                del self._working_per_market[key]
+            else:
+                self._working_per_market[key] -= 1
         if self.fences is not None:
             self.fences.done(order.strategy_id, key, gone)
         left = self._pending.get(key, ZERO) - gone
-        if left and any(
-            o.account == key[0] and o.instrument == key[1] for o in self._working.values()
-        ):
+        if left and key in self._working_per_market:
             self._pending[key] = left
         else:
             self._pending.pop(key, None)

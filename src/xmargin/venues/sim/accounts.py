@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from xmargin.margin.base import CrossMarginModel, MarginState
-from xmargin.model.orders import Order
 from xmargin.portfolio.ledger import AccountBook
+from xmargin.venues.sim.working_orders import WorkingOrders
 
 # Recheck exactly once the estimated liquidation cushion has shrunk to this share of what
 # the last exact check found; re-linearising there makes the checks geometric, not per bar.
@@ -107,7 +107,7 @@ class SimAccount:
         self.leverage: dict[str, Decimal] = dict(leverage or {})
         self.state = MarginState.OK
         self.watch = MarginWatch()
-        self.working: dict[str, Order] = {}
+        self.working = WorkingOrders()
         self.last_partial_liquidation_ns = -(10**18)
         # market → when a fill last opened or grew the exposure to it (ns)
         self.grown_ns: dict[str, int] = {}

@@ -17,7 +17,7 @@ from xmargin.core.ids import IdGenerator
 from xmargin.core.rng import RngStreams
 from xmargin.execution.ports import VenueCapabilities
 from xmargin.margin.base import CrossMarginModel
-from xmargin.margin.snapshot import AccountSnapshot, OrderSnapshot
+from xmargin.margin.snapshot import AccountSnapshot
 from xmargin.model.balances import Loan
 from xmargin.model.events import (
     OrderAccepted,
@@ -73,7 +73,9 @@ class SimulatedExchange:
         self.emit = emit
         self.markets = {s: MarketState(spec, s in mark_feeds) for s, spec in instruments.items()}
         self.accounts: dict[str, SimAccount] = {}
+        # Every order sent, by client order id; the open ones also per account.
         self.orders: dict[str, Order] = {}
+        self._open_by_account: dict[str, dict[str, Order]] = {}
         self.incoming: list[tuple[int, int, Order | VenueRequest]] = []
         self._sequence = 0
         self._waiting_open: dict[str, list[Order]] = {}
@@ -119,6 +121,7 @@ class SimulatedExchange:
         """Accept an order for matching after the order latency; reject what can never fill."""
         order.transition(OrderStatus.SUBMITTED)
         self.orders[order.client_order_id] = order
+        self._open_by_account.setdefault(order.account, {})[order.client_order_id] = order
         reason = self._static_rejection(order)
         if reason is not None:
             self._reject(order, reason)
@@ -189,7 +192,9 @@ class SimulatedExchange:
     # -- VenuePort: queries ----------------------------------------------------------------
 
     def open_orders(self, account: str) -> list[Order]:
-        return [o for o in self.orders.values() if o.account == account and not o.status.is_closed]
+        """The account's orders sent and not yet closed, in the order they were sent."""
+        orders = self._open_by_account.get(account)
+        return [o for o in orders.values() if not o.status.is_closed] if orders else []
 
     def positions(self, account: str) -> Mapping[str, Position]:
         return {p.instrument: p for p in self.accounts[account].book.open_positions()}
@@ -334,7 +339,7 @@ class SimulatedExchange:
         self.emit(OrderAccepted(ts, order.account, order.client_order_id, order.venue_order_id))
         if not order.status.is_open:
             return  # a listener of OrderAccepted canceled it already
-        account.working[order.client_order_id] = order
+        account.working.add(order)
         at_close = at_close and self.config.fill_at == FILL_AT_CLOSE and market.last > 0
         if order.order_type.has_trigger:
             market.resting.append(order)
@@ -379,22 +384,14 @@ class SimulatedExchange:
                 price = self.asset_price(asset, quote)
                 if price is not None:
                     prices[asset] = price
-        orders = (
-            tuple(
-                OrderSnapshot(o.instrument, o.leaves_quantity * o.side.sign, o.price)
-                for o in account.working.values()
-                if o.price is not None
-                and o.client_order_id != excluding
-                and (not o.order_type.has_trigger or o.status is OrderStatus.TRIGGERED)
-            )
-            if account.working
-            else ()
+        orders, totals = account.working.reserve(excluding)
+        for instrument in totals:
+            base = markets[instrument].spec.base
+            if instrument not in marks and base not in prices:
+                prices[base] = markets[instrument].mark_exact()
+        return snapshot_of(
+            book, marks, prices, leverage=account.leverage, orders=orders, order_totals=totals
         )
-        for order in orders:
-            base = markets[order.instrument].spec.base
-            if order.instrument not in marks and base not in prices:
-                prices[base] = markets[order.instrument].mark_exact()
-        return snapshot_of(book, marks, prices, leverage=account.leverage, orders=orders)
 
     def value_in_quote(self, account_id: str, asset: str, amount: Decimal) -> Decimal:
         """``amount`` of ``asset`` in the account's settle currency at the current price
@@ -411,15 +408,14 @@ class SimulatedExchange:
 
     def _reject(self, order: Order, reason: str) -> None:
         order.transition(OrderStatus.REJECTED)
+        self.forget(order)
         self.emit(OrderRejected(self.clock.now_ns(), order.account, order.client_order_id, reason))
 
     def _close(self, order: Order, status: OrderStatus, reason: str, ts: int | None = None) -> None:
         """End a working order as canceled or expired, with the matching event (at ``ts``,
         default now: a cancel request is stamped with its arrival)."""
         order.transition(status)
-        account = self.accounts.get(order.account)
-        if account is not None:
-            account.working.pop(order.client_order_id, None)
+        self.forget(order)
         market = self.markets.get(order.instrument)
         if market is not None and order in market.resting:
             market.resting.remove(order)
@@ -429,6 +425,16 @@ class SimulatedExchange:
         closed = OrderExpired if status is OrderStatus.EXPIRED else OrderCanceled
         when = self.clock.now_ns() if ts is None else ts
         self.emit(closed(when, order.account, order.client_order_id, reason))
+
+    def forget(self, order: Order) -> None:
+        """Drop a closed order from the open and working orders (not from the books)."""
+        cid = order.client_order_id
+        orders = self._open_by_account.get(order.account)
+        if orders is not None and orders.get(cid) is order:
+            del orders[cid]
+        account = self.accounts.get(order.account)
+        if account is not None:
+            account.working.remove(order)
 
     def cancel_all(self, account: SimAccount, reason: str) -> None:
         for order in self.open_orders(account.id):

@@ -121,8 +121,9 @@ class FillEngine:
                 self.place(market, order, price)
 
     def match_bar(self, market: MarketState, bar: Bar) -> None:
-        """Match resting orders against one bar's range (see ``matching``'s assumptions)."""
-        for order in tuple(market.resting):
+        """Match resting orders against one bar's range (see ``matching``'s assumptions);
+        only those whose price the range reaches are visited."""
+        for order in market.resting.matching_pass(bar.low, bar.high):
             if not order.status.is_open:
                 if order in market.resting:  # an event callback may have closed it already
                     market.resting.remove(order)
@@ -146,7 +147,7 @@ class FillEngine:
                 self._make(market, order, bar.open if gapped else order.price)
 
     def match_trade(self, market: MarketState, trade: Trade) -> None:
-        for order in tuple(market.resting):
+        for order in market.resting.matching_pass(trade.price, trade.price):
             if not order.status.is_open:
                 if order in market.resting:  # an event callback may have closed it already
                     market.resting.remove(order)
@@ -168,36 +169,64 @@ class FillEngine:
         """Market orders take the opposite best price up to its size; limits that just
         arrived are placed at it; resting limits fill when it reaches their price.
 
+        Of the resting orders, only those the quote can reach are visited; the capacity left
+        is that of the last order a visit of every order would have found open.
         Leaves ``market.touch``: each side's price and the size still left there.
         """
         room = {OrderSide.BUY: quote.ask_size, OrderSide.SELL: quote.bid_size}
         arrived = tuple(waiting or ())
         if waiting:
             waiting.clear()
-        for order in arrived + tuple(market.resting):
-            if not order.status.is_open:
-                if order in market.resting:
-                    market.resting.remove(order)
-                continue
-            opposite = quote.ask if order.side is OrderSide.BUY else quote.bid
-            market.bar_capacity = room[order.side]
-            if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
-                if matching.trigger_crossed(order, quote.mid, quote.mid):
-                    self._trigger(market, order, quote.mid)
-            elif order.order_type is OrderType.LIMIT and order in arrived:
-                self.place(market, order, opposite)
-            elif order.order_type.has_limit_price:
-                if matching.limit_marketable(order, opposite):
-                    self._make(market, order, order.price)
-            else:
-                self.take(market, order, opposite)
-                if order.status.is_open and order not in market.resting:
-                    market.resting.append(order)
-            room[order.side] = market.bar_capacity or 0.0
+        resting = market.resting
+        prices = (quote.bid, quote.ask, quote.mid)
+        visit = resting.begin_pass(min(prices), max(prices))
+        try:
+            last_arrived: Order | None = None
+            for order in arrived:
+                if self._quote_visit(market, quote, order, room, arrived):
+                    last_arrived = order
+            opened: dict[int, bool] = {}
+            for sequence, order in resting.visits(visit):
+                opened[sequence] = self._quote_visit(market, quote, order, room, arrived)
+            last = resting.last_open_at_visit(visit, opened) or last_arrived
+        finally:
+            resting.end_pass(visit)
+        if last is not None:
+            market.bar_capacity = room[last.side]
         market.touch = {
             OrderSide.BUY: (quote.ask, room[OrderSide.BUY]),
             OrderSide.SELL: (quote.bid, room[OrderSide.SELL]),
         }
+
+    def _quote_visit(
+        self,
+        market: MarketState,
+        quote: Quote,
+        order: Order,
+        room: dict[OrderSide, float],
+        arrived: tuple[Order, ...],
+    ) -> bool:
+        """Meet one order with a quote; return whether it was open."""
+        if not order.status.is_open:
+            if order in market.resting:
+                market.resting.remove(order)
+            return False
+        opposite = quote.ask if order.side is OrderSide.BUY else quote.bid
+        market.bar_capacity = room[order.side]
+        if order.order_type.has_trigger and order.status is OrderStatus.ACCEPTED:
+            if matching.trigger_crossed(order, quote.mid, quote.mid):
+                self._trigger(market, order, quote.mid)
+        elif order.order_type is OrderType.LIMIT and order in arrived:
+            self.place(market, order, opposite)
+        elif order.order_type.has_limit_price:
+            if matching.limit_marketable(order, opposite):
+                self._make(market, order, order.price)
+        else:
+            self.take(market, order, opposite)
+            if order.status.is_open and order not in market.resting:
+                market.resting.append(order)
+        room[order.side] = market.bar_capacity or 0.0
+        return True
 
     def trigger_on_mark(
         self,
@@ -217,7 +246,7 @@ class FillEngine:
         """
         guard = self.exchange.guard
         accounts = self.exchange.accounts
-        for order in tuple(market.resting):
+        for order in market.resting.matching_pass(low, high, triggers_only=True):
             if (
                 order.status is OrderStatus.ACCEPTED
                 and order.order_type.has_trigger
@@ -233,6 +262,8 @@ class FillEngine:
 
     def _trigger(self, market: MarketState, order: Order, bar_open: float) -> None:
         order.transition(OrderStatus.TRIGGERED)
+        market.resting.reindex(order)
+        self.exchange.accounts[order.account].working.refresh(order)
         now = self.exchange.clock.now_ns()
         self.exchange.emit(
             OrderTriggered(now, order.account, order.client_order_id, order.trigger_price or ZERO)
@@ -316,7 +347,9 @@ class FillEngine:
         )
         order.fill(quantity, price)
         if order.status.is_closed:
-            account.working.pop(order.client_order_id, None)
+            exchange.forget(order)
+        else:
+            account.working.refresh(order)
         if market.bar_capacity is not None:
             market.bar_capacity -= float(quantity)
         exchange.emit(

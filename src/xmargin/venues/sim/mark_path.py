@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from xmargin.model.market_data import MarkPrice
-from xmargin.model.orders import OrderStatus, TriggerSource
 from xmargin.venues.sim.markets import MarketState, carried
 
 if TYPE_CHECKING:
@@ -97,7 +96,4 @@ class MarkPath:
 
 def has_mark_stops(market: MarketState) -> bool:
     """Whether a stop triggered by the mark is waiting on ``market``."""
-    return any(
-        o.trigger_source is TriggerSource.MARK and o.status is OrderStatus.ACCEPTED
-        for o in market.resting
-    )
+    return market.resting.mark_triggers > 0

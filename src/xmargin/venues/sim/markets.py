@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from xmargin.model.instruments import Instrument
-from xmargin.model.orders import Order, OrderSide
+from xmargin.model.orders import OrderSide
+from xmargin.venues.sim.resting import RestingOrders
 
 
 class MarketState:
@@ -47,7 +48,7 @@ class MarketState:
         self.bar_volume = 0.0
         self.bar_ts_open = 0
         self.bar_capacity: float | None = None
-        self.resting: list[Order] = []
+        self.resting = RestingOrders()
         self.touch: dict[OrderSide, tuple[float, float]] | None = None
         self._mark_exact: Decimal | None = None
         self.mark_observed = 0.0

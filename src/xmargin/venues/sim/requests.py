@@ -85,6 +85,8 @@ def _modify(exchange: SimulatedExchange, order: Order, request: ModifyRequest, t
         order.price = request.price
     if request.trigger_price is not None:
         order.trigger_price = request.trigger_price
+    exchange.accounts[order.account].working.refresh(order)
+    exchange.markets[order.instrument].resting.reindex(order)
     exchange.emit(
         OrderModified(
             ts,

@@ -101,7 +101,13 @@ class FullVisitFills(FillEngine):
         }
 
     def trigger_on_mark(
-        self, market: MarketState, low: float, high: float, *, before_liquidation: bool = False
+        self,
+        market: MarketState,
+        low: float,
+        high: float,
+        *,
+        before_liquidation: bool = False,
+        placed_by: int | None = None,
     ) -> None:
         guard = self.exchange.guard
         accounts = self.exchange.accounts
@@ -110,6 +116,7 @@ class FullVisitFills(FillEngine):
                 order.status is OrderStatus.ACCEPTED
                 and order.order_type.has_trigger
                 and order.trigger_source is TriggerSource.MARK
+                and (placed_by is None or order.ts_init <= placed_by)
                 and matching.trigger_crossed(order, low, high)
             ):
                 trigger = order.trigger_price or ZERO

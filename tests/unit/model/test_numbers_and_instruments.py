@@ -31,7 +31,7 @@ def test_parse_decimal_refuses_floats_and_bools():
         NumberError, match=r'0\.1 — expected an exact number: write it as text, "0\.1"'
     ):
         parse_decimal(0.1)
-    with pytest.raises(NumberError, match="^true — expected a number$"):
+    with pytest.raises(NumberError, match=r"^true — expected a number$"):
         parse_decimal(True)
 
 

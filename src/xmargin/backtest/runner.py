@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 
 from xmargin.backtest.equity import PriceTrack
+from xmargin.backtest.event_log import EventSink
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
 from xmargin.backtest.results import AccountSample, BacktestResult, ResultsRecorder, build_result
 from xmargin.backtest.sources import load_sources
@@ -44,7 +45,12 @@ class Backtest:
         config: RunConfig,
         sources: list[FeedSource],
         risk: RiskHook | None = None,
+        *,
+        keep_events: bool = True,
+        event_sinks: Sequence[EventSink] = (),
     ) -> None:
+        """Without ``keep_events`` each event goes only to ``event_sinks`` (and the running
+        hash) as it happens; no record is held in memory."""
         self.config = config
         self.sources = sources
         self.clock = SimClock(0)
@@ -68,7 +74,13 @@ class Backtest:
         self._sampled_day = -1
         self.risk = risk if risk is not None else RiskEngine(config.risk)
         self.kernel = Kernel(self.clock, self.ledger, self.venues, self.risk, ids)
-        self.recorder = ResultsRecorder(self.ledger, list(config.accounts), self._in_quote)
+        self.recorder = ResultsRecorder(
+            self.ledger,
+            list(config.accounts),
+            self._in_quote,
+            keep_events=keep_events,
+            sinks=event_sinks,
+        )
         self.kernel.bus.subscribe(object, self.recorder.on_event)
         for strategy, account_id in build_strategies(config):
             self.attach(strategy, account_id)
@@ -242,8 +254,13 @@ def run_backtest(
     data_dir: Path | None = None,
     fallback: bool = False,
     notices: Callable[[str], None] | None = None,
+    keep_events: bool = True,
+    event_sinks: Sequence[EventSink] = (),
 ) -> BacktestResult:
-    """Load the config's data and run it (strategies are validated before any data loads)."""
+    """Load the config's data and run it (strategies are validated before any data loads).
+
+    Without ``keep_events`` the events are streamed to ``event_sinks`` and not kept."""
     build_strategies(config)
     sources = load_sources(config, data_dir=data_dir, fallback=fallback, notices=notices)
-    return Backtest(config, sources).run(progress)
+    backtest = Backtest(config, sources, keep_events=keep_events, event_sinks=event_sinks)
+    return backtest.run(progress)

@@ -10,8 +10,8 @@ the same exact values as converting the whole column, in memory bounded by the w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np

@@ -5,8 +5,8 @@ process (the SMA 20/100 cross of bench/backtest_speed.py on deterministic synthe
 bars, one strategy per symbol, every event stored in SQLite) and reads the child's peak
 resident set size (``ru_maxrss`` from ``wait4``). Two references are measured in the same
 run, each in its own child: the bare interpreter with the CLI and engine modules imported,
-and the data files loaded into their arrays and nothing else. The engine's own share is the
-backtest's peak minus the data-alone peak.
+and the same interpreter that also loads the data files into their arrays and does nothing
+else. The engine's own share is the backtest's peak minus that data-alone peak.
 
     uv run python bench/memory.py [--bars 100000,250000,525600] [--symbols 1,4] [--json]
 """
@@ -111,11 +111,12 @@ def measure(folder: Path, bars: int, symbols: int) -> dict[str, object]:
     database.unlink(missing_ok=True)
     python = sys.executable
     cli = [python, "-c", "from xmargin.app.cli import main; main()"]
-    run = cli + ["backtest", str(config), "--db", f"sqlite:///{database}", "--json"]
+    run = [*cli, "backtest", str(config), "--db", f"sqlite:///{database}", "--json"]
     backtest_mib, wall, out = peak_rss_mib(run)
     summary = json.loads(out)
     load = (
-        "import sys; from pathlib import Path; from xmargin.data.loaders import load_file; "
+        f"{IMPORTS}; import sys; from pathlib import Path; "
+        "from xmargin.data.loaders import load_file; "
         "kept = [load_file(Path(p), venue='binance', symbol='X', kind='ohlcv', "
         "timeframe='1m') for p in sys.argv[1:]]"
     )
@@ -151,8 +152,9 @@ def main() -> None:
                 if not args.json:
                     row = rows[-1]
                     print(
-                        f"{symbols} symbol(s) × {bars:>7,} bars: peak {row['backtest_peak_mib']:7.1f}"
-                        f" MiB  (data alone {row['data_alone_peak_mib']:6.1f} MiB, engine +"
+                        f"{symbols} symbol(s) × {bars:>7,} bars: peak "
+                        f"{row['backtest_peak_mib']:7.1f} MiB  (imports + data alone "
+                        f"{row['data_alone_peak_mib']:6.1f} MiB, engine +"
                         f"{row['engine_over_data_mib']:6.1f} MiB)  {row['events']:>9,} events"
                         f"  {row['wall_s']:6.1f} s",
                         flush=True,

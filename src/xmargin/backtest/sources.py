@@ -15,7 +15,6 @@ from pathlib import Path
 from xmargin.backtest.feed import FeedSource
 from xmargin.core.errors import ConfigError
 from xmargin.data.catalog import Catalog
-from xmargin.data.download import download, make_exchange, parse_kinds
 from xmargin.data.loaders import load_file
 from xmargin.data.pack import find_pack
 from xmargin.data.series import Series, timeframe_ms
@@ -88,6 +87,9 @@ def _load(
 
 
 def _download(item: DataConfig, config: RunConfig) -> Series:
+    # ccxt is large (tens of MiB resident): imported only when a download is attempted.
+    from xmargin.data.download import download, make_exchange, parse_kinds  # noqa: PLC0415
+
     venue = next(v for v in config.venues if v.id == item.venue)
     exchange_id = CCXT_IDS.get(venue.accounts[0].model.venue, item.venue)
     catalog = Catalog(config.catalog) if config.catalog else Catalog()

@@ -22,72 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from xmargin.testing.sma_run import write_config
 
-from xmargin.data.synthetic import synthetic_ohlcv
-
-SYMBOLS = ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT")
 DEFAULT_BARS = (100_000, 250_000, 525_600)
 IMPORTS = (
     "import xmargin.app.cli, xmargin.app.cli_backtest, xmargin.backtest.runner, "
     "xmargin.storage, xmargin.data.loaders"
 )
-
-
-def write_bars(path: Path, bars: int, seed: int) -> None:
-    """Write ``bars`` synthetic 1-minute bars as the data pack's OHLCV CSV."""
-    series = synthetic_ohlcv(bars, timeframe="1m", seed=seed)
-    columns = np.column_stack(
-        (series.ts_ms, series.open, series.high, series.low, series.close, series.volume)
-    )
-    np.savetxt(
-        path,
-        columns,
-        fmt=["%d", "%.1f", "%.1f", "%.1f", "%.1f", "%.3f"],
-        delimiter=",",
-        header="ts_ms,open,high,low,close,volume",
-        comments="",
-    )
-
-
-def write_config(folder: Path, bars: int, symbols: int) -> Path:
-    """Write the data files and the run config of one configuration; return the config."""
-    parts = [
-        'name = "memory benchmark"',
-        "seed = 1",
-        "[[venues]]",
-        'id = "binance"',
-        'model = "binance_usdm_cross"',
-        'fees = { maker = "0.0002", taker = "0.0004" }',
-        "[[venues.accounts]]",
-        'id = "main"',
-        'balances = { USDT = "1000000" }',
-    ]
-    for index, symbol in enumerate(SYMBOLS[:symbols]):
-        data = folder / f"bars_{bars}_{index}.csv"
-        if not data.exists():
-            write_bars(data, bars, 7 + index)
-        parts += [
-            "[[instruments]]",
-            'venue = "binance"',
-            f'symbol = "{symbol}"',
-            'price_increment = "0.1"',
-            'size_increment = "0.001"',
-            "[[data]]",
-            'venue = "binance"',
-            f'symbol = "{symbol}"',
-            'kind = "ohlcv"',
-            'timeframe = "1m"',
-            f'path = "{data}"',
-            "[[strategies]]",
-            f'id = "sma{index}"',
-            'strategy = "sma_cross"',
-            'account = "binance.main"',
-            f'params = {{ instrument = "{symbol}", fast = 20, slow = 100, quantity = "0.1" }}',
-        ]
-    config = folder / f"run_{bars}_{symbols}.toml"
-    config.write_text("\n".join(parts) + "\n", encoding="utf-8")
-    return config
 
 
 def peak_rss_mib(argv: list[str]) -> tuple[float, float, str]:

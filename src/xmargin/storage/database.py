@@ -46,7 +46,7 @@ def mask_url(url: str | URL) -> str:
         return url.render_as_string(hide_password=True)
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return _ALL_CREDENTIALS.sub(r"\1***@", url)
     return mask_url(parsed)
 
@@ -61,7 +61,7 @@ def normalize_url(url: str | URL) -> URL:
             text = "postgresql://" + text[len("postgres://") :]
         try:
             parsed = make_url(text)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             raise ConfigError(f"not a database URL: {mask_url(text)!r} ({URL_HELP})") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -127,6 +127,11 @@ class Database:
             yield
         except DBAPIError as exc:
             raise translate_error(exc, self) from None
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"bad database URL parameters: {scrub(str(exc), self.url)} ({URL_HELP})",
+                where=self.display_url,
+            ) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -145,7 +150,7 @@ def translate_error(exc: DBAPIError, db: Database) -> Exception:
     if "database is locked" in lowered or "database table is locked" in lowered:
         return DataError(
             f"the database is locked: another program held its write lock for more than "
-            f"{BUSY_TIMEOUT_MS // 1000} s ({message}); let it finish or stop it, or point --db / "
+            f"{BUSY_TIMEOUT_MS / 1000:g} s ({message}); let it finish or stop it, or point --db / "
             "XMARGIN_DATABASE_URL at another database",
             source=db.display_url,
         )
@@ -198,7 +203,9 @@ def scrub(message: str, url: URL) -> str:
     """Remove the URL's password from ``message`` (driver errors may quote the DSN)."""
     password = url.password
     if password:
-        message = message.replace(str(password), "***")
+        # Only where it stands alone, so that a short password does not garble other words.
+        alone = rf"(?<![A-Za-z0-9]){re.escape(str(password))}(?![A-Za-z0-9])"
+        message = re.sub(alone, "***", message)
     return _CREDENTIALS.sub(r"\1***@", message)
 
 
@@ -227,7 +234,13 @@ def create_database_engine(url: URL) -> Engine:
     """Create the engine with the project's settings for the URL's dialect."""
     if url.get_backend_name() != "sqlite":
         timeout = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_S}
-        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+        try:
+            return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"bad database URL parameters: {scrub(str(exc), url)} ({URL_HELP})",
+                where=mask_url(url),
+            ) from None
     database = url.database or ":memory:"
     if database == ":memory:":
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})

@@ -47,6 +47,7 @@ from xmargin.storage.tables import (
     risk_events,
     runs,
 )
+from xmargin.storage.windowed import SupportsWindows, WindowedValues
 
 INCOMPLETE = "incomplete"  # the status of a run begun before revision 0003
 COMPLETE = "complete"
@@ -55,10 +56,6 @@ INTERRUPTED = "interrupted"
 SEGMENT_EVENTS = 10_000
 HEARTBEAT_NS = 2_000_000_000
 NS_PER_MS = 1_000_000
-
-
-class SupportsToList(Protocol):
-    def tolist(self) -> Any: ...
 
 
 class RecorderLike(Protocol):
@@ -76,11 +73,11 @@ class RunOutcome(Protocol):
     @property
     def final_equity(self) -> Decimal: ...
     @property
-    def grid_ms(self) -> SupportsToList: ...
+    def grid_ms(self) -> SupportsWindows: ...
     @property
-    def equity(self) -> SupportsToList: ...
+    def equity(self) -> SupportsWindows: ...
     @property
-    def gross_notional(self) -> SupportsToList: ...
+    def gross_notional(self) -> SupportsWindows: ...
     @property
     def margin_curves(self) -> Mapping[str, Sequence[tuple[int, float | None]]]: ...
     @property
@@ -234,12 +231,12 @@ class RunWriter:
         expected = summary.get("event_log_sha256")
         if expected is not None and expected != sha:
             raise InvariantError(f"stored events hash to {sha}, the run's log to {expected}")
-        grid = list(outcome.grid_ms.tolist())
+        grid = WindowedValues(outcome.grid_ms)
         snapshots = performance_rows(
             self.run_id,
             grid,
-            outcome.equity.tolist(),
-            outcome.gross_notional.tolist(),
+            WindowedValues(outcome.equity),
+            WindowedValues(outcome.gross_notional),
             outcome.margin_curves,
             account_samples=outcome.account_samples,
         )

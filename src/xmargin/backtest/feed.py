@@ -175,8 +175,11 @@ class MergedFeed:
     def __init__(self, sources: list[FeedSource], start_ns: int | None, end_ns: int | None):
         self.sources = sources
         self.start_ns = start_ns
-        times, ranks, indices, rows = [], [], [], []
-        for i, source in enumerate(sources):
+        times, indices, rows = [], [], []
+        # Laid out in (rank, source, row) order, a stable sort by time alone gives the feed's
+        # order (time, rank, source, row); timsort merges the already sorted runs cheaply.
+        for i in sorted(range(len(sources)), key=lambda k: (RANK[sources[k].kind], k)):
+            source = sources[i]
             ts = source.event_times_ns()
             keep = np.ones(len(ts), dtype=bool)
             if start_ns is not None:
@@ -187,17 +190,15 @@ class MergedFeed:
                 keep &= ts <= end_ns
             selected = np.nonzero(keep)[0]
             times.append(ts[selected])
-            ranks.append(np.full(len(selected), RANK[source.kind], dtype=np.int8))
             indices.append(np.full(len(selected), i, dtype=np.int32))
             rows.append(selected.astype(np.int32 if len(ts) < 2**31 else np.int64))
         all_ts = np.concatenate(times) if times else np.empty(0, dtype=np.int64)
-        all_rank = np.concatenate(ranks) if ranks else np.empty(0, dtype=np.int64)
-        all_source = np.concatenate(indices) if indices else np.empty(0, dtype=np.int64)
-        all_rows = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
-        order = np.lexsort((all_rows, all_source, all_rank, all_ts))
+        del times
+        order = np.argsort(all_ts, kind="stable")
         self.ts_ns = all_ts[order]
-        self.source_index = all_source[order]
-        self.row = all_rows[order]
+        del all_ts
+        self.source_index = np.concatenate(indices)[order] if indices else np.empty(0, np.int32)
+        self.row = np.concatenate(rows)[order] if rows else np.empty(0, np.int32)
 
     def __len__(self) -> int:
         return len(self.ts_ns)

@@ -79,3 +79,27 @@ def test_merged_feed_iterates_every_row_in_order_across_windows(small_windows: N
     assert items == expected
     assert all(type(value) is int for item in items for value in item)
     assert np.array_equal(merged.ts_ns, np.array([t for t, _, _ in expected]))
+
+
+def test_at_one_instant_marks_come_before_bars_then_funding_whatever_the_source_order():
+    bars = synthetic_ohlcv(3, timeframe="1h", seed=8)
+    marks = synthetic_ohlcv(3, timeframe="1h", seed=9)
+    start = int(bars.ts_ms[0])
+    funding = synthetic_funding(start + 3_600_000, start + 3 * 3_600_000, interval_hours=1)
+    merged = MergedFeed(
+        [
+            FeedSource("funding", "v", "A", funding),
+            FeedSource("ohlcv", "v", "A", bars, "1h"),
+            FeedSource("mark", "v", "A", marks, "1h"),
+        ],
+        None,
+        None,
+    )
+    hour = 3_600_000 * NS
+    first_close = (start + 3_600_000) * NS
+    assert list(merged) == [
+        (first_close, 2, 0), (first_close, 1, 0), (first_close, 0, 0),
+        (first_close + hour, 2, 1), (first_close + hour, 1, 1), (first_close + hour, 0, 1),
+        (first_close + 2 * hour, 2, 2), (first_close + 2 * hour, 1, 2),
+        (first_close + 2 * hour, 0, 2),
+    ]  # fmt: skip

@@ -149,11 +149,12 @@ class Backtest:
             self._sample_margin(step)
         if progress is not None:
             progress(total, total)
+        tracks = self._tracks()
         result = build_result(
             self.recorder,
             feed.curve_times_ns(),
-            self._tracks(),
-            self._asset_tracks(),
+            tracks,
+            self._asset_tracks(tracks),
             {a.id: a.model.quote for v in self.config.venues for a in v.accounts},
             start_equity or ZERO,
             self._equity(),
@@ -226,9 +227,12 @@ class Backtest:
                     tracks[source.instrument] = PriceTrack(times, prices)
         return tracks
 
-    def _asset_tracks(self) -> dict[str, PriceTrack]:
+    def _asset_tracks(
+        self, instrument_tracks: dict[str, PriceTrack] | None = None
+    ) -> dict[str, PriceTrack]:
+        """Spot base assets priced by their pair's track (shared, not rebuilt, when given)."""
         tracks: dict[str, PriceTrack] = {}
-        for symbol, track in self._tracks().items():
+        for symbol, track in (instrument_tracks or self._tracks()).items():
             if ":" not in symbol:
                 tracks[symbol.split("/")[0]] = track
         return tracks

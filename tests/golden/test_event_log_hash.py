@@ -6,13 +6,16 @@ field), update ``EXPECTED_SHA256`` in the same commit and say why in its message
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from tests.pack import DATA_PACK, needs_pack
 
 from xmargin.backtest.runner import run_backtest
+from xmargin.core.errors import InvariantError
 from xmargin.engine.config import load_run_config
 
 CONFIG = Path(__file__).with_name("golden_run.toml")
@@ -48,3 +51,26 @@ def test_the_event_log_is_json_lines_with_type_and_time():
     assert times == sorted(times)
     kinds = {r["type"] for r in records}
     assert {"OrderSubmitted", "OrderAccepted", "OrderFilled", "FundingSettled"} <= kinds
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, record: dict, line: str) -> None:
+        self.lines.append(line)
+
+
+def test_a_streamed_run_keeps_no_event_and_gives_the_same_log_and_summary():
+    config = load_run_config(CONFIG)
+    kept = run_backtest(config, data_dir=DATA_PACK)
+    sink = _Lines()
+    streamed = run_backtest(config, data_dir=DATA_PACK, keep_events=False, event_sinks=[sink])
+    assert streamed.recorder.events == []
+    text = "".join(line + "\n" for line in sink.lines)
+    assert hashlib.sha256(text.encode()).hexdigest() == EXPECTED_SHA256
+    assert text == kept.recorder.event_log_text()
+    assert streamed.summary() == kept.summary()
+    assert streamed.summary()["events"] == EXPECTED_EVENTS
+    with pytest.raises(InvariantError, match="this run streamed its events; it kept none"):
+        streamed.recorder.event_log_text()

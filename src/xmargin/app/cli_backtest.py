@@ -2,11 +2,16 @@
 
 The run is stored in the database (``--db``, ``$XMARGIN_DATABASE_URL`` or the embedded SQLite
 file) unless ``--no-db``: the database is opened (and migrated) before the run starts, the
-run's row is written ``incomplete`` first and marked ``complete`` only after all its events.
+run's row is written ``running`` first, its events are committed in segments as they happen,
+and it is marked ``complete`` only after all of them (``failed``, or ``interrupted`` on
+Ctrl-C, otherwise). No event is held in memory: each goes, as its JSON line, to the running
+hash, to the store and to the event-log files (``--events-out``, ``--out``/events.jsonl),
+which are written to temporary files and renamed into place only when the run succeeds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,6 +25,7 @@ from rich.table import Table
 
 from xmargin.app.database_url import DB_HELP, resolve_database_url
 from xmargin.app.provenance import code_version
+from xmargin.backtest.event_log import EventLogFile, EventSink
 from xmargin.backtest.provenance import data_manifest, synthetic_tables
 from xmargin.backtest.results import BacktestResult
 from xmargin.backtest.runner import build_strategies, run_backtest
@@ -79,6 +85,9 @@ def backtest_command(
     build_strategies(config)  # a bad strategy is refused before the database is touched
     err = Console(stderr=True)
     root = Path(data_dir) if data_dir else None
+    log_paths = [Path(events_out)] if events_out else []
+    if out_dir:
+        log_paths.append(Path(out_dir) / "events.jsonl")
     writer = None if no_db else begin_stored_run(config, root, db_url, err, quiet=as_json)
     synthetic: list[str] = []
 
@@ -90,21 +99,27 @@ def backtest_command(
         if writer is not None:
             writer.record_data_manifest(manifest)
 
+    files: list[EventLogFile] = []
     try:
-        result = _run(config, root, data_fallback, err, as_json, loaded)
-    except BaseException as exc:
+        if out_dir:
+            make_output_dir(Path(out_dir))
+        files = [EventLogFile(path) for path in log_paths]
+        sinks: list[EventSink] = [*files, *([writer] if writer is not None else [])]
+        result = _run(config, root, data_fallback, err, as_json, sinks, writer, loaded)
         if writer is not None:
-            writer.fail(f"{type(exc).__name__}: {exc}")
+            writer.complete(result)
+        summary = result.summary()
+        summary["run_id"] = None if writer is None else writer.run_id
+        if synthetic:
+            summary["synthetic_data"] = synthetic
+        for file in files:
+            file.commit()
+    except BaseException as exc:
+        for file in files:
+            file.discard()
+        if writer is not None and not writer.finished:
+            _mark_failed(writer, exc)
         raise
-    if writer is not None:
-        writer.append(result.recorder.events)
-        writer.complete(result)
-    summary = result.summary()
-    summary["run_id"] = None if writer is None else writer.run_id
-    if synthetic:
-        summary["synthetic_data"] = synthetic
-    if events_out:
-        result.recorder.write_event_log(Path(events_out))
     if out_dir:
         write_outputs(result, summary, Path(out_dir))
     if as_json:
@@ -118,6 +133,17 @@ def backtest_command(
             )
         if writer is not None:
             err.print(f"stored as run [bold]{writer.run_id}[/] in {writer.db.display_url}")
+
+
+def _mark_failed(writer: RunWriter, exc: BaseException) -> None:
+    """Record the run as failed (interrupted on Ctrl-C); if the store itself is what failed,
+    the original error is the one reported."""
+    from xmargin.storage import FAILED, INTERRUPTED  # noqa: PLC0415
+
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    reason = "interrupted (SIGINT)" if interrupted else f"{type(exc).__name__}: {exc}"
+    with contextlib.suppress(Exception):
+        writer.fail(reason, INTERRUPTED if interrupted else FAILED)
 
 
 def begin_stored_run(
@@ -149,6 +175,8 @@ def _run(
     fallback: bool,
     err: Console,
     as_json: bool,
+    sinks: list[EventSink],
+    writer: RunWriter | None,
     origins: Callable[[list[str]], None],
 ) -> BacktestResult:
     with Progress(
@@ -161,21 +189,31 @@ def _run(
         disable=as_json or not err.is_terminal,
     ) as progress:
         task = progress.add_task(config.name or config.path.name, total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+            if writer is not None:
+                writer.tick()
+
         return run_backtest(
             config,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            progress=report,
             data_dir=data_dir,
             fallback=fallback,
             notices=lambda message: err.print(f"[yellow]note:[/] {message}"),
             origins=origins,
+            keep_events=False,
+            event_sinks=sinks,
         )
 
 
 def write_outputs(result: BacktestResult, summary: dict[str, Any], out: Path) -> None:
-    """Write summary.json, events.jsonl, equity.csv and margin_ratio.csv into ``out``."""
+    """Write summary.json, equity.csv and margin_ratio.csv into ``out`` (and events.jsonl
+    when the run kept its events; a streamed run wrote it as it went)."""
     make_output_dir(out)
     write_text(out / "summary.json", json.dumps(summary, indent=2))
-    result.recorder.write_event_log(out / "events.jsonl")
+    if result.recorder.keep_events:
+        result.recorder.write_event_log(out / "events.jsonl")
     lines = ["ts_ms,equity,gross_notional"]
     lines += [
         f"{t},{e:.6f},{g:.6f}"

@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from xmargin.core.errors import ConfigError
+
 ENV_URL = "XMARGIN_DATABASE_URL"
 DB_HELP = (
     "Database URL: sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB "
@@ -33,4 +35,19 @@ def resolve_database_url(explicit: str | None, env: Mapping[str, str] | None = N
         return f"sqlite:///{default_database_path(env)}"
     if "://" not in chosen:
         return f"sqlite:///{Path(chosen).expanduser().resolve()}"
+    if _in_memory(chosen):
+        raise ConfigError(
+            f"{chosen} is an in-memory SQLite database: the run would not persist; give a file "
+            "(sqlite:///PATH) or use --no-db",
+            where="--db" if explicit else ENV_URL,
+        )
     return chosen
+
+
+def _in_memory(url: str) -> bool:
+    """Whether ``url`` names SQLite's in-memory database (``sqlite://``, ``sqlite:///``)."""
+    scheme, _, rest = url.strip().partition("://")
+    if not scheme.lower().startswith("sqlite"):
+        return False
+    database = rest[1:] if rest.startswith("/") else rest
+    return database.split("?", 1)[0] in ("", ":memory:")

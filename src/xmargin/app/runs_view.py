@@ -54,7 +54,7 @@ def run_dict(run: StoredRun) -> dict[str, Any]:
         "run_id": run.run_id,
         "started": iso(run.started_ns),
         "finished": iso(run.finished_ns),
-        "status": run.status,
+        "status": run.shown_status,
         "name": run.name,
         "config": run.config_path,
         "seed": run.seed,
@@ -97,7 +97,8 @@ def list_table(runs: list[StoredRun]) -> Table:
     ):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for run in runs:
-        status = run.status if run.complete else f"[bold red]{run.status}[/]"
+        shown = run.shown_status
+        status = shown if run.complete or shown == "running" else f"[bold red]{shown}[/]"
         table.add_row(
             run.run_id,
             (iso(run.started_ns) or "")[:16].replace("T", " "),

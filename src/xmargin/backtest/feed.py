@@ -2,13 +2,16 @@
 
 A bar becomes known at its close, so it is stamped ``open + timeframe``; a mark-price bar
 likewise. At one timestamp marks come first, then trades, quotes and bars, then funding
-(spec §0.4). Sources keep their columns as Python lists; events are built as they are read.
+(spec §0.4). Sources keep their numpy columns; events are built as they are read, from
+Python values converted a window of ``WINDOW_ROWS`` rows at a time (``tolist`` of a slice:
+the same exact values as converting the whole column, in memory bounded by the window).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,7 @@ from xmargin.data.series import FundingSeries, OhlcvSeries, QuoteSeries, Series,
 from xmargin.model.market_data import Bar, FundingRate, IndexPrice, MarkPrice, Quote, Trade
 
 RANK = {"mark": 0, "index": 0, "ohlcv": 1, "trades": 1, "quotes": 1, "funding": 2}
+WINDOW_ROWS = 16_384
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,18 @@ def event_feeder(source: FeedSource, sink: Sink) -> Callable[[int], None]:
     series = source.series
     if source.kind == "ohlcv" and isinstance(series, OhlcvSeries):
         venue, symbol, timeframe = source.venue, source.instrument, series.timeframe or ""
-        step, opens_ns, o, h, low, c = _bar_columns(series)
-        volume = series.volume.tolist()
+        step, columns = _bar_columns(series, with_volume=True)
+        load = column_window(columns)
+        base = end = 0
+        opens_ns: list[int] = []
+        o = h = low = c = volume = opens_ns
 
         def feed_bar(row: int) -> None:
-            ts_open = opens_ns[row]
+            nonlocal base, end, opens_ns, o, h, low, c, volume
+            if row >= end or row < base:
+                base, end, (opens_ns, o, h, low, c, volume) = load(row)
+            i = row - base
+            ts_open = opens_ns[i]
             sink(
                 Bar(
                     venue,
@@ -64,11 +75,11 @@ def event_feeder(source: FeedSource, sink: Sink) -> Callable[[int], None]:
                     timeframe,
                     ts_open,
                     ts_open + step,
-                    o[row],
-                    h[row],
-                    low[row],
-                    c[row],
-                    volume[row],
+                    o[i],
+                    h[i],
+                    low[i],
+                    c[i],
+                    volume[i],
                 )
             )
 
@@ -77,67 +88,85 @@ def event_feeder(source: FeedSource, sink: Sink) -> Callable[[int], None]:
     return lambda row: sink(make(row))
 
 
+Window = tuple[int, int, tuple[list[Any], ...]]
+
+
+def column_window(columns: tuple[np.ndarray, ...]) -> Callable[[int], Window]:
+    """Return ``load(row)``: ``(start, stop, values)`` with each column's Python values for
+    rows ``start:stop``, a window of ``WINDOW_ROWS`` rows from ``row``."""
+    length = len(columns[0]) if columns else 0
+
+    def load(row: int) -> Window:
+        if not 0 <= row < length:
+            raise IndexError(f"row {row} is outside the series (0..{length - 1})")
+        stop = min(row + WINDOW_ROWS, length)
+        return row, stop, tuple(column[row:stop].tolist() for column in columns)
+
+    return load
+
+
+def windowed(columns: tuple[np.ndarray, ...], build: Callable[..., object]) -> Maker:
+    """Return a maker calling ``build(*values of the row)`` from a moving window of rows."""
+    load = column_window(columns)
+    state: list[Any] = [0, 0, ()]
+
+    def make(row: int) -> object:
+        base, end, values = state
+        if row >= end or row < base:
+            base, end, values = state[:] = load(row)
+        i = row - base
+        return build(*(column[i] for column in values))
+
+    return make
+
+
 def event_maker(source: FeedSource) -> Maker:
     """Return a function building the source's event for a row index."""
     venue, symbol, series = source.venue, source.instrument, source.series
     if isinstance(series, OhlcvSeries):
-        step, opens_ns, o, h, low, c = _bar_columns(series)
         if source.kind == "ohlcv":
-            volume = series.volume.tolist()
+            step, columns = _bar_columns(series, with_volume=True)
             timeframe = series.timeframe or ""
 
-            def bar(row: int) -> Bar:
-                ts_open = opens_ns[row]
-                return Bar(
-                    venue,
-                    symbol,
-                    timeframe,
-                    ts_open,
-                    ts_open + step,
-                    o[row],
-                    h[row],
-                    low[row],
-                    c[row],
-                    volume[row],
-                )
+            def bar(ts_open: int, o: float, h: float, low: float, c: float, v: float) -> Bar:
+                return Bar(venue, symbol, timeframe, ts_open, ts_open + step, o, h, low, c, v)
 
-            return bar
+            return windowed(columns, bar)
+        step, columns = _bar_columns(series, with_volume=False)
         price_type = MarkPrice if source.kind == "mark" else IndexPrice
 
-        def mark(row: int) -> MarkPrice:
-            ts_open = opens_ns[row]
-            return price_type(
-                venue, symbol, ts_open, ts_open + step, o[row], h[row], low[row], c[row]
-            )
+        def mark(ts_open: int, o: float, h: float, low: float, c: float) -> MarkPrice:
+            return price_type(venue, symbol, ts_open, ts_open + step, o, h, low, c)
 
-        return mark
+        return windowed(columns, mark)
+    times = series.ts_ms.astype(np.int64) * NANOS_PER_MILLI
     if isinstance(series, FundingSeries):
-        times = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
-        rates, intervals = series.rate.tolist(), series.interval_h.tolist()
-        return lambda row: FundingRate(venue, symbol, times[row], rates[row], intervals[row])
-    times = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
+
+        def funding(ts: int, rate: float, interval: int) -> FundingRate:
+            return FundingRate(venue, symbol, ts, rate, interval)
+
+        return windowed((times, series.rate, series.interval_h), funding)
     if isinstance(series, TradeSeries):
-        prices, qty = series.price.tolist(), series.qty.tolist()
-        maker_flags = series.buyer_is_maker.tolist()
-        return lambda row: Trade(
-            venue, symbol, times[row], prices[row], qty[row], not maker_flags[row]
-        )
+
+        def trade(ts: int, price: float, qty: float, buyer_is_maker: bool) -> Trade:
+            return Trade(venue, symbol, ts, price, qty, not buyer_is_maker)
+
+        return windowed((times, series.price, series.qty, series.buyer_is_maker), trade)
     assert isinstance(series, QuoteSeries)
-    bid, bid_qty = series.bid.tolist(), series.bid_qty.tolist()
-    ask, ask_qty = series.ask.tolist(), series.ask_qty.tolist()
-    return lambda row: Quote(
-        venue, symbol, times[row], bid[row], bid_qty[row], ask[row], ask_qty[row]
-    )
+
+    def quote(ts: int, bid: float, bid_qty: float, ask: float, ask_qty: float) -> Quote:
+        return Quote(venue, symbol, ts, bid, bid_qty, ask, ask_qty)
+
+    return windowed((times, series.bid, series.bid_qty, series.ask, series.ask_qty), quote)
 
 
-def _bar_columns(
-    series: OhlcvSeries,
-) -> tuple[int, list[int], list[float], list[float], list[float], list[float]]:
-    """Return a bar series' step (ns), opening times (ns) and open, high, low, close lists."""
-    opens_ns = (series.ts_ms.astype(np.int64) * NANOS_PER_MILLI).tolist()
+def _bar_columns(series: OhlcvSeries, *, with_volume: bool) -> tuple[int, tuple[np.ndarray, ...]]:
+    """Return a bar series' step (ns) and its opening times (ns), open, high, low, close
+    (and volume) columns."""
+    opens_ns = series.ts_ms.astype(np.int64) * NANOS_PER_MILLI
     step = (series.step_ms or 0) * NANOS_PER_MILLI
-    o, h, low, c = (col.tolist() for col in (series.open, series.high, series.low, series.close))
-    return step, opens_ns, o, h, low, c
+    columns = (opens_ns, series.open, series.high, series.low, series.close)
+    return step, columns + ((series.volume,) if with_volume else ())
 
 
 class MergedFeed:
@@ -146,8 +175,11 @@ class MergedFeed:
     def __init__(self, sources: list[FeedSource], start_ns: int | None, end_ns: int | None):
         self.sources = sources
         self.start_ns = start_ns
-        times, ranks, indices, rows = [], [], [], []
-        for i, source in enumerate(sources):
+        times, indices, rows = [], [], []
+        # Laid out in (rank, source, row) order, a stable sort by time alone gives the feed's
+        # order (time, rank, source, row); timsort merges the already sorted runs cheaply.
+        for i in sorted(range(len(sources)), key=lambda k: (RANK[sources[k].kind], k)):
+            source = sources[i]
             ts = source.event_times_ns()
             keep = np.ones(len(ts), dtype=bool)
             if start_ns is not None:
@@ -158,23 +190,30 @@ class MergedFeed:
                 keep &= ts <= end_ns
             selected = np.nonzero(keep)[0]
             times.append(ts[selected])
-            ranks.append(np.full(len(selected), RANK[source.kind], dtype=np.int64))
-            indices.append(np.full(len(selected), i, dtype=np.int64))
-            rows.append(selected.astype(np.int64))
+            indices.append(np.full(len(selected), i, dtype=np.int32))
+            rows.append(selected.astype(np.int32 if len(ts) < 2**31 else np.int64))
         all_ts = np.concatenate(times) if times else np.empty(0, dtype=np.int64)
-        all_rank = np.concatenate(ranks) if ranks else np.empty(0, dtype=np.int64)
-        all_source = np.concatenate(indices) if indices else np.empty(0, dtype=np.int64)
-        all_rows = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
-        order = np.lexsort((all_rows, all_source, all_rank, all_ts))
+        del times
+        order = np.argsort(all_ts, kind="stable")
         self.ts_ns = all_ts[order]
-        self.source_index = all_source[order]
-        self.row = all_rows[order]
+        del all_ts
+        self.source_index = np.concatenate(indices)[order] if indices else np.empty(0, np.int32)
+        self.row = np.concatenate(rows)[order] if rows else np.empty(0, np.int32)
 
     def __len__(self) -> int:
         return len(self.ts_ns)
 
     def __iter__(self) -> Iterator[tuple[int, int, int]]:
-        return zip(self.ts_ns.tolist(), self.source_index.tolist(), self.row.tolist(), strict=True)
+        return chain.from_iterable(map(self._window, range(0, len(self.ts_ns), WINDOW_ROWS)))
+
+    def _window(self, start: int) -> Iterator[tuple[int, int, int]]:
+        stop = start + WINDOW_ROWS
+        return zip(
+            self.ts_ns[start:stop].tolist(),
+            self.source_index[start:stop].tolist(),
+            self.row[start:stop].tolist(),
+            strict=True,
+        )
 
     def curve_times_ns(self) -> np.ndarray:
         """The equity curve's grid: the opening instant, every bar close, and the last event.

@@ -1,14 +1,15 @@
 """Collect a backtest's facts from the event bus and turn them into results.
 
-The recorder keeps the full event log (one plain record per event), every fill, funding
-payment, interest charge and liquidation, and a checkpoint of each account after every
-event that changed it; the equity curve is rebuilt from those checkpoints afterwards.
+Each event is rendered once to its JSON line and handed to the event log (its running
+SHA-256 and sinks: ``--events-out``, the run store); the records themselves are kept only
+with ``keep_events`` (tests and the scenario harness read them). Totals and the risk summary
+are kept as running figures; fills are kept for the round trips, and each account's state is
+checkpointed after the events that changed it, one checkpoint per event instant (the last
+one), from which the equity curve is rebuilt on the bar grid afterwards.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from xmargin.backtest.equity import Checkpoint, PriceTrack, equity_on_grid, gross_notional_on_grid
+from xmargin.backtest.event_log import EventLog, EventLogFile, EventSink, render_line
 from xmargin.backtest.metrics import Metrics, compute_metrics, metrics_dict
 from xmargin.backtest.round_trips import FillRecord, round_trips
-from xmargin.core.output_file import write_text
+from xmargin.core.errors import InvariantError
 from xmargin.model.events import (
     BALANCE_CHANGES,
     CollateralConverted,
@@ -78,6 +80,30 @@ class AccountSample:
     margin_ratio: Decimal | None
 
 
+@dataclass
+class RiskTally:
+    """The risk facts of a run's summary, kept as the events pass."""
+
+    state: str = "active"
+    breakers_tripped: list[dict[str, Any]] = field(default_factory=list)
+    stops_triggered: int = 0
+    strategies_fenced: list[str] = field(default_factory=list)
+
+    def note(self, record: dict[str, Any]) -> None:
+        kind = record["type"]
+        if kind == "TradingStateChanged" and record.get("scope") == "portfolio":
+            self.state = record["current"]
+        elif kind == "BreakerTripped":
+            self.breakers_tripped.append({k: v for k, v in record.items() if k != "type"})
+        elif kind == "StopTriggered":
+            self.stops_triggered += 1
+        elif kind == "StrategyFenced":
+            self.strategies_fenced.append(record["strategy"])
+
+
+RISK_TYPES = frozenset({"TradingStateChanged", "BreakerTripped", "StopTriggered", "StrategyFenced"})
+
+
 class ResultsRecorder:
     """Listens to every event of a run."""
 
@@ -87,14 +113,21 @@ class ResultsRecorder:
         accounts: Sequence[str],
         value_in_quote: Callable[[str, str, Decimal], Decimal] | None = None,
         in_reporting: Callable[[str, Decimal], Decimal] | None = None,
+        *,
+        keep_events: bool = True,
+        sinks: Sequence[EventSink] = (),
     ) -> None:
         """``value_in_quote(account, asset, amount)`` values coin amounts (interest on a coin
         loan) in the account's quote currency at the current price; ``in_reporting(account,
-        amount)`` converts an amount in the account's quote into the reporting currency."""
+        amount)`` converts an amount in the account's quote into the reporting currency.
+        Without ``keep_events`` the records go only to the event log's ``sinks``."""
         self.ledger = ledger
         self._value = value_in_quote or (lambda _account, _asset, amount: amount)
         self._report = in_reporting or (lambda _account, amount: amount)
+        self.keep_events = keep_events
         self.events: list[dict[str, Any]] = []
+        self.log = EventLog(sinks)
+        self.risk = RiskTally()
         self.fills: list[FillRecord] = []
         self.checkpoints: dict[str, list[Checkpoint]] = {a: [] for a in accounts}
         self.orders_submitted = 0
@@ -111,13 +144,26 @@ class ResultsRecorder:
 
     def checkpoint_all(self, ts_ns: int) -> None:
         for account in self.checkpoints:
-            self.checkpoints[account].append(
-                _float_state(self.ledger.book(account), ts_ns // NS_PER_MS)
-            )
+            self._checkpoint(account, ts_ns // NS_PER_MS)
+
+    def _checkpoint(self, account: str, ts_ms: int) -> None:
+        """Record the account's state; a later state at the same instant replaces the earlier
+        one (the curve reads the last state at or before each grid time), except the first,
+        which also values the grid before it."""
+        kept = self.checkpoints[account]
+        state = _float_state(self.ledger.book(account), ts_ms)
+        if len(kept) > 1 and kept[-1].ts_ms == ts_ms:
+            kept[-1] = state
+        else:
+            kept.append(state)
 
     def on_event(self, event: object) -> None:
         record = record_of(event)
-        self.events.append(record)
+        self.log.add(record)
+        if self.keep_events:
+            self.events.append(record)
+        if record["type"] in RISK_TYPES:
+            self.risk.note(record)
         if isinstance(event, OrderFilled):
             signed = event.quantity if event.side.value == "buy" else -event.quantity
             report, account = self._report, event.account
@@ -165,9 +211,7 @@ class ResultsRecorder:
         if isinstance(event, BALANCE_CHANGES):
             for account in accounts_touched(event):
                 if account in self.checkpoints:
-                    self.checkpoints[account].append(
-                        _float_state(self.ledger.book(account), record["ts_ms"])
-                    )
+                    self._checkpoint(account, record["ts_ms"])
 
     def _charged(self, account: str, asset: str, amount: Decimal) -> Decimal:
         return self._report(account, self._value(account, asset, amount))
@@ -177,16 +221,33 @@ class ResultsRecorder:
             (ts_ns // NS_PER_MS, None if ratio is None else float(ratio))
         )
 
+    @property
+    def event_count(self) -> int:
+        return self.log.count
+
+    def kept_events(self) -> list[dict[str, Any]]:
+        """The records of the run (only when they were kept)."""
+        if not self.keep_events:
+            raise InvariantError("this run streamed its events; it kept none in memory")
+        return self.events
+
     def event_log_text(self) -> str:
         """The event log as JSON lines (the golden test hashes exactly this text)."""
-        return "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in self.events)
+        return "".join(render_line(record) + "\n" for record in self.kept_events())
 
     def write_event_log(self, path: Path) -> None:
-        """Replace ``path`` with the event log whole (``xmargin.core.output_file``)."""
-        write_text(path, self.event_log_text())
+        """Write the kept event log to ``path`` atomically."""
+        sink = EventLogFile(path)
+        try:
+            for record in self.kept_events():
+                sink.write(record, render_line(record))
+        except BaseException:
+            sink.discard()
+            raise
+        sink.commit()
 
     def event_log_sha256(self) -> str:
-        return hashlib.sha256(self.event_log_text().encode()).hexdigest()
+        return self.log.sha256()
 
 
 @dataclass
@@ -210,23 +271,14 @@ class BacktestResult:
 
     def summary(self) -> dict[str, Any]:
         rec = self.recorder
-        state = "active"
-        tripped = []
-        for record in rec.events:
-            if record["type"] == "TradingStateChanged" and record.get("scope") == "portfolio":
-                state = record["current"]
-            elif record["type"] == "BreakerTripped":
-                tripped.append({k: v for k, v in record.items() if k != "type"})
         risk = {
-            "state": state,
+            "state": rec.risk.state,
             "controls": [{"control": c, "setting": s} for c, s in self.risk_controls],
-            "breakers_tripped": tripped,
+            "breakers_tripped": list(rec.risk.breakers_tripped),
             "orders_denied": rec.orders_denied,
             "commands_denied": rec.commands_denied,
-            "stops_triggered": sum(1 for r in rec.events if r["type"] == "StopTriggered"),
-            "strategies_fenced": [
-                r["strategy"] for r in rec.events if r["type"] == "StrategyFenced"
-            ],
+            "stops_triggered": rec.risk.stops_triggered,
+            "strategies_fenced": list(rec.risk.strategies_fenced),
         }
         return {
             "reporting_currency": self.reporting_currency,
@@ -242,7 +294,7 @@ class BacktestResult:
             "liquidations": rec.liquidations,
             "metrics": metrics_dict(self.metrics),
             "strategies": self.strategy_results,
-            "events": len(rec.events),
+            "events": rec.event_count,
             "event_log_sha256": rec.event_log_sha256(),
             "risk": risk,
         }

@@ -12,6 +12,7 @@ import numpy as np
 
 from xmargin.backtest.currency import check_rate_streams, reporting_currency
 from xmargin.backtest.equity import PriceTrack
+from xmargin.backtest.event_log import EventSink
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder
 from xmargin.backtest.mark_estimate import mark_estimate_track
 from xmargin.backtest.results import (
@@ -56,7 +57,12 @@ class Backtest:
         config: RunConfig,
         sources: list[FeedSource],
         risk: RiskHook | None = None,
+        *,
+        keep_events: bool = True,
+        event_sinks: Sequence[EventSink] = (),
     ) -> None:
+        """Without ``keep_events`` each event goes only to ``event_sinks`` (and the running
+        hash) as it happens; no record is held in memory."""
         self.config = config
         self.sources = sources
         self.clock = SimClock(0)
@@ -81,7 +87,12 @@ class Backtest:
         self.risk = risk if risk is not None else RiskEngine(config.risk)
         self.kernel = Kernel(self.clock, self.ledger, self.venues, self.risk, ids)
         self.recorder = ResultsRecorder(
-            self.ledger, list(config.accounts), self._in_quote, self._in_reporting
+            self.ledger,
+            list(config.accounts),
+            self._in_quote,
+            self._in_reporting,
+            keep_events=keep_events,
+            sinks=event_sinks,
         )
         self.kernel.bus.subscribe(object, self.recorder.on_event)
         for strategy, account_id in build_strategies(config):
@@ -177,11 +188,12 @@ class Backtest:
 
     def _result(self, start_equity: Decimal) -> BacktestResult:
         reporting = self.reporting
+        tracks = self._tracks()
         return build_result(
             self.recorder,
             self.feed.curve_times_ns(),
-            self._tracks(),
-            self._asset_tracks(),
+            tracks,
+            self._asset_tracks(tracks),
             {a.id: a.model.quote for v in self.config.venues for a in v.accounts},
             start_equity,
             self._equity(),
@@ -274,9 +286,12 @@ class Backtest:
                     tracks[source.instrument] = PriceTrack(times, prices)
         return tracks
 
-    def _asset_tracks(self) -> dict[str, PriceTrack]:
+    def _asset_tracks(
+        self, instrument_tracks: dict[str, PriceTrack] | None = None
+    ) -> dict[str, PriceTrack]:
+        """Spot base assets priced by their pair's track (shared, not rebuilt, when given)."""
         tracks: dict[str, PriceTrack] = {}
-        for symbol, track in self._tracks().items():
+        for symbol, track in (instrument_tracks or self._tracks()).items():
             if ":" not in symbol:
                 tracks[symbol.split("/")[0]] = track
         return tracks
@@ -348,11 +363,14 @@ def run_backtest(
     notices: Callable[[str], None] | None = None,
     recorded: Sequence[str | None] = (),
     origins: Callable[[list[str]], None] | None = None,
+    keep_events: bool = True,
+    event_sinks: Sequence[EventSink] = (),
 ) -> BacktestResult:
     """Load the config's data and run it (strategies and the streams converting settle
     currencies are checked before any data loads).
 
     ``recorded`` and ``origins``: where each data table came from, as ``load_sources``.
+    Without ``keep_events`` the events are streamed to ``event_sinks`` and not kept.
     """
     build_strategies(config)
     check_rate_streams(config)
@@ -364,4 +382,5 @@ def run_backtest(
         recorded=recorded,
         origins=origins,
     )
-    return Backtest(config, sources).run(progress)
+    backtest = Backtest(config, sources, keep_events=keep_events, event_sinks=event_sinks)
+    return backtest.run(progress)

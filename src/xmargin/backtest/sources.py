@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pyarrow
+
 from xmargin.backtest.feed import FeedSource
 from xmargin.core.errors import ConfigError
 from xmargin.data.catalog import Catalog
-from xmargin.data.download import download, make_exchange, parse_kinds
 from xmargin.data.loaders import load_file
 from xmargin.data.pack import find_pack
 from xmargin.data.series import Series, timeframe_ms
@@ -73,6 +74,9 @@ def load_sources(
             series, origin = _load(item, config, root, fallback, say)
         sources.append(FeedSource(item.kind, item.venue, item.symbol, series, item.timeframe))
         found.append(origin)
+        # Return the CSV parser's freed buffers to the system before the run: its pool keeps
+        # them otherwise, tens of MiB per year of 1-minute bars, for the whole run.
+        pyarrow.default_memory_pool().release_unused()
     if origins is not None:
         origins(found)
     return sources
@@ -110,6 +114,9 @@ def _load(
 
 
 def _download(item: DataConfig, config: RunConfig) -> Series:
+    # ccxt is large (tens of MiB resident): imported only when a download is attempted.
+    from xmargin.data.download import download, make_exchange, parse_kinds  # noqa: PLC0415
+
     exchange_id, catalog = _exchange_catalog(item, config)
     kind = item.kind if item.kind == "funding" else f"{item.kind}:{item.timeframe}"
     since = config.start_ms or 0

@@ -6,11 +6,13 @@ SQLAlchemy and Alembic are used here and nowhere else.
 from xmargin.storage.connect import DatabaseTarget, open_database
 from xmargin.storage.database import Database, mask_url, normalize_url, sqlite_url
 from xmargin.storage.event_store import EventStore, event_line
+from xmargin.storage.liveness import DIED, RUNNING
 from xmargin.storage.repositories import RunRepository, StoredRun
 from xmargin.storage.run_writer import (
     COMPLETE,
     FAILED,
     INCOMPLETE,
+    INTERRUPTED,
     RunHeader,
     RunOutcome,
     RunWriter,
@@ -20,8 +22,11 @@ from xmargin.storage.schema import ensure_schema, head_revision, inspect_schema,
 
 __all__ = [
     "COMPLETE",
+    "DIED",
     "FAILED",
     "INCOMPLETE",
+    "INTERRUPTED",
+    "RUNNING",
     "Database",
     "DatabaseTarget",
     "EventStore",

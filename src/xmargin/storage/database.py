@@ -31,18 +31,24 @@ log = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_S = 10
 URL_HELP = "expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
 _CREDENTIALS = re.compile(r"(//[^:/@\s]*:)[^@\s]*@")
+# Up to the last ``@`` of the text: a password with an unescaped ``@`` is masked whole.
+_ALL_CREDENTIALS = re.compile(r"(//[^:/@\s]*:)\S*@")
 
 
 def mask_url(url: str | URL) -> str:
     """Return ``url`` with its password replaced by ``***`` (also for URLs that do not parse)."""
     if isinstance(url, URL):
+        if url.host and "@" in url.host:
+            return _ALL_CREDENTIALS.sub(r"\1***@", url.render_as_string(hide_password=False))
         return url.render_as_string(hide_password=True)
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return _CREDENTIALS.sub(r"\1***@", url)
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return _ALL_CREDENTIALS.sub(r"\1***@", url)
+    return mask_url(parsed)
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -55,13 +61,18 @@ def normalize_url(url: str | URL) -> URL:
             text = "postgresql://" + text[len("postgres://") :]
         try:
             parsed = make_url(text)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             raise ConfigError(f"not a database URL: {mask_url(text)!r} ({URL_HELP})") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
         raise ConfigError(
             f"unsupported database {parsed.drivername!r} in {mask_url(parsed)} ({URL_HELP})"
+        )
+    if parsed.host and "@" in parsed.host:
+        raise ConfigError(
+            f"the host of {mask_url(parsed)} holds an '@': write an '@' in the user name or "
+            "password as %40"
         )
     return parsed
 
@@ -116,6 +127,11 @@ class Database:
             yield
         except DBAPIError as exc:
             raise translate_error(exc, self) from None
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"bad database URL parameters: {scrub(str(exc), self.url)} ({URL_HELP})",
+                where=self.display_url,
+            ) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -129,6 +145,19 @@ def translate_error(exc: DBAPIError, db: Database) -> Exception:
         return DataError(
             f"the database is corrupt or not an SQLite file ({message}); restore a backup or "
             "point --db / XMARGIN_DATABASE_URL at another file",
+            source=db.display_url,
+        )
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return DataError(
+            f"the database is locked: another program held its write lock for more than "
+            f"{BUSY_TIMEOUT_MS / 1000:g} s ({message}); let it finish or stop it, or point --db / "
+            "XMARGIN_DATABASE_URL at another database",
+            source=db.display_url,
+        )
+    if "disk is full" in lowered or "no space left" in lowered or "disk full" in lowered:
+        return DataError(
+            f"the disk is full ({message}); free space on the database's disk or point --db / "
+            "XMARGIN_DATABASE_URL at another database",
             source=db.display_url,
         )
     if "disk i/o error" in lowered or "readonly database" in lowered:
@@ -158,6 +187,14 @@ def _is_connect_failure(message: str) -> bool:
             "unable to open database file",
             "no such host",
             "could not translate host name",
+            "failed to resolve host",
+            "name or service not known",
+            "connection is bad",
+            "timeout expired",
+            "timed out",
+            "server closed the connection",
+            "no route to host",
+            "network is unreachable",
         )
     )
 
@@ -166,7 +203,9 @@ def scrub(message: str, url: URL) -> str:
     """Remove the URL's password from ``message`` (driver errors may quote the DSN)."""
     password = url.password
     if password:
-        message = message.replace(str(password), "***")
+        # Only where it stands alone, so that a short password does not garble other words.
+        alone = rf"(?<![A-Za-z0-9]){re.escape(str(password))}(?![A-Za-z0-9])"
+        message = re.sub(alone, "***", message)
     return _CREDENTIALS.sub(r"\1***@", message)
 
 
@@ -194,7 +233,14 @@ def check_sqlite_file(path: Path) -> None:
 def create_database_engine(url: URL) -> Engine:
     """Create the engine with the project's settings for the URL's dialect."""
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        timeout = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+        try:
+            return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"bad database URL parameters: {scrub(str(exc), url)} ({URL_HELP})",
+                where=mask_url(url),
+            ) from None
     database = url.database or ":memory:"
     if database == ":memory:":
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})

@@ -36,14 +36,18 @@ def event_line(record: dict[str, Any]) -> str:
 
 
 def event_rows(
-    run_id: str, first_seq: int, records: Sequence[dict[str, Any]]
+    run_id: str,
+    first_seq: int,
+    records: Sequence[dict[str, Any]],
+    lines: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Return the event-store rows (in ``_COLUMNS`` order) of ``records`` from ``first_seq``."""
+    """Return the event-store rows (in ``_COLUMNS`` order) of ``records`` from ``first_seq``;
+    ``lines`` are their JSON lines when already rendered."""
     commands_ = COMMAND_TYPES
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     rows = []
     seq = first_seq
-    for record in records:
+    for offset, record in enumerate(records):
         kind = record.get("type", "")
         account = record.get("account")
         if account is None:
@@ -56,7 +60,7 @@ def event_rows(
                 "command" if kind in commands_ else "event",
                 kind,
                 account,
-                dumps(record),
+                dumps(record) if lines is None else lines[offset],
             )
         )
         seq += 1

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from xmargin.core.errors import ConfigError
 from xmargin.storage.database import Database
+from xmargin.storage.liveness import shown_status
 from xmargin.storage.tables import (
     RUN_TABLES,
     fills,
@@ -54,10 +55,18 @@ class StoredRun:
     wall_seconds: float | None
     summary: dict[str, Any] = field(default_factory=dict)
     data_manifest: list[dict[str, Any]] = field(default_factory=list)
+    pid: int | None = None
+    host: str | None = None
+    heartbeat_ns: int | None = None
 
     @property
     def complete(self) -> bool:
         return self.status == "complete"
+
+    @property
+    def shown_status(self) -> str:
+        """The status, with ``died`` for a ``running`` run whose process is gone."""
+        return shown_status(self.status, self.pid, self.host, self.heartbeat_ns)
 
     @property
     def total_return(self) -> Decimal | None:

@@ -1,16 +1,22 @@
-"""Write a run: its header first, then its events in segments, then its completion.
+"""Write a run as it happens: its header first, then its events in segments, then its end.
 
-Each segment (``segment_events`` records) is one transaction holding the events and every
-row projected from them, written in bulk. The run row is created ``incomplete`` and turns
-``complete`` only in the last transaction, with the summary and performance snapshots; a
-process killed at any point leaves a run that says ``incomplete`` and whose stored events
-are a prefix of its event log, never a run that claims to be complete.
+Events arrive one at a time (``write``) and are buffered; every ``segment_events`` records,
+or on a ``tick`` at least ``HEARTBEAT_NS`` after the last commit, the buffer is written as one
+transaction holding the events, every row projected from them, and the run's heartbeat. The
+run row is created ``running`` with the writing process (pid, host) and turns ``complete``
+only in the last transaction, with the summary and performance snapshots; ``fail`` marks it
+``failed`` or ``interrupted``. A process killed at any point leaves a run that says
+``running`` (shown as died once its process is gone) and whose stored events are a prefix
+of its event log, never a run that claims to be complete. SIGINT arriving during one of
+these transactions is held until the transaction has ended.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +31,9 @@ from xmargin.core.errors import InvariantError
 from xmargin.storage.bulk import bulk_insert
 from xmargin.storage.connect import DatabaseTarget, open_database
 from xmargin.storage.database import Database
-from xmargin.storage.event_store import EventStore, event_rows
+from xmargin.storage.event_store import EventStore, event_line, event_rows
+from xmargin.storage.interrupts import interrupts_deferred
+from xmargin.storage.liveness import RUNNING
 from xmargin.storage.projections import Projector, Segment, venue_of_account
 from xmargin.storage.snapshots import AccountFigures, performance_rows
 from xmargin.storage.tables import (
@@ -39,16 +47,15 @@ from xmargin.storage.tables import (
     risk_events,
     runs,
 )
+from xmargin.storage.windowed import SupportsWindows, WindowedValues
 
-INCOMPLETE = "incomplete"
+INCOMPLETE = "incomplete"  # the status of a run begun before revision 0003
 COMPLETE = "complete"
 FAILED = "failed"
-SEGMENT_EVENTS = 50_000
+INTERRUPTED = "interrupted"
+SEGMENT_EVENTS = 10_000
+HEARTBEAT_NS = 2_000_000_000
 NS_PER_MS = 1_000_000
-
-
-class SupportsToList(Protocol):
-    def tolist(self) -> Any: ...
 
 
 class RecorderLike(Protocol):
@@ -66,11 +73,11 @@ class RunOutcome(Protocol):
     @property
     def final_equity(self) -> Decimal: ...
     @property
-    def grid_ms(self) -> SupportsToList: ...
+    def grid_ms(self) -> SupportsWindows: ...
     @property
-    def equity(self) -> SupportsToList: ...
+    def equity(self) -> SupportsWindows: ...
     @property
-    def gross_notional(self) -> SupportsToList: ...
+    def gross_notional(self) -> SupportsWindows: ...
     @property
     def margin_curves(self) -> Mapping[str, Sequence[tuple[int, float | None]]]: ...
     @property
@@ -106,7 +113,8 @@ def new_run_id(started_ns: int, config_sha256: str, seed: int, attempt: int = 0)
 
 
 class RunWriter:
-    """Persist one run as it goes: ``begin`` → ``append``… → ``complete`` (or ``fail``)."""
+    """Persist one run as it goes: ``begin`` → ``write``/``append``… → ``complete`` (or
+    ``fail``); it is an event-log sink (``write(record, line)``)."""
 
     def __init__(
         self,
@@ -125,6 +133,9 @@ class RunWriter:
         self.next_seq = 0
         self.finished = False
         self._digest = hashlib.sha256()
+        self._records: list[dict[str, Any]] = []
+        self._lines: list[str] = []
+        self._last_commit_ns = 0
 
     @classmethod
     def begin(
@@ -136,18 +147,18 @@ class RunWriter:
         segment_events: int = SEGMENT_EVENTS,
         venue_of: Callable[[str], str] = venue_of_account,
     ) -> RunWriter:
-        """Insert the run's row (``incomplete``) in its own transaction and return a writer."""
+        """Insert the run's row (``running``) in its own transaction and return a writer."""
         db = open_database(target)
         clock = clock or WallClock()
         started = clock.now_ns()
-        with db.write() as connection:
+        with interrupts_deferred(), db.write() as connection:
             run_id = _free_run_id(connection, started, header)
             connection.execute(
                 insert(runs).values(
                     run_id=run_id,
                     kind=header.kind,
                     name=header.name,
-                    status=INCOMPLETE,
+                    status=RUNNING,
                     config_path=header.config_path,
                     config_text=header.config_text,
                     config_sha256=header.config_sha256,
@@ -156,9 +167,22 @@ class RunWriter:
                     data_dir=header.data_dir,
                     data_manifest=json.dumps(list(header.data_manifest), sort_keys=True),
                     started_ns=started,
+                    pid=os.getpid(),
+                    host=socket.gethostname(),
+                    heartbeat_ns=started,
+                    event_count=0,
                 )
             )
-        return cls(db, run_id, clock, segment_events, venue_of)
+        writer = cls(db, run_id, clock, segment_events, venue_of)
+        writer._last_commit_ns = started
+        return writer
+
+    def write(self, record: dict[str, Any], line: str) -> None:
+        """Take the run's next event (``line`` is its JSON line); commit a full segment."""
+        self._records.append(record)
+        self._lines.append(line)
+        if len(self._records) >= self.segment_events:
+            self.flush()
 
     def record_data_manifest(self, manifest: Sequence[Mapping[str, Any]]) -> None:
         """Replace the header's data manifest once the data is loaded (where each table came
@@ -174,39 +198,61 @@ class RunWriter:
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         """Write ``records`` (the next events of the run) in segment-sized transactions."""
         self._check_open()
-        for start in range(0, len(records), self.segment_events):
-            self._write_segment(records[start : start + self.segment_events])
+        for record in records:
+            self.write(record, event_line(record))
+        self.flush()
 
-    def _write_segment(self, records: Sequence[dict[str, Any]]) -> None:
-        rows = event_rows(self.run_id, self.next_seq, records)
-        segment = self.projector.project(self.next_seq, records, [row[-1] for row in rows])
-        with self.db.write() as connection:
-            self.store.append_rows(connection, rows)
-            write_projection(connection, segment)
-        digest = self._digest
-        for row in rows:
-            digest.update(row[-1].encode())
-            digest.update(b"\n")
-        self.next_seq += len(records)
+    def tick(self) -> None:
+        """Commit what is buffered and the heartbeat, at most once per ``HEARTBEAT_NS``."""
+        if self.clock.now_ns() - self._last_commit_ns >= HEARTBEAT_NS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the buffered events, their projected rows and the heartbeat in one
+        transaction."""
+        self._check_open()
+        records, lines = self._records, self._lines
+        rows = event_rows(self.run_id, self.next_seq, records, lines)
+        segment = self.projector.project(self.next_seq, records, lines)
+        now = self.clock.now_ns()
+        with interrupts_deferred():
+            with self.db.write() as connection:
+                self.store.append_rows(connection, rows)
+                write_projection(connection, segment)
+                connection.execute(
+                    update(runs)
+                    .where(runs.c.run_id == self.run_id)
+                    .values(heartbeat_ns=now, event_count=self.next_seq + len(records))
+                )
+            digest = self._digest
+            for line in lines:
+                digest.update(line.encode())
+                digest.update(b"\n")
+            self.next_seq += len(records)
+            self._records, self._lines = [], []
+            self._last_commit_ns = now
 
     def complete(self, outcome: RunOutcome) -> None:
         """Write the snapshots and summary and mark the run complete, in one transaction."""
+        if self._records:
+            self.flush()
         self._check_open()
         summary = outcome.summary()
         sha = self._digest.hexdigest()
         expected = summary.get("event_log_sha256")
         if expected is not None and expected != sha:
             raise InvariantError(f"stored events hash to {sha}, the run's log to {expected}")
-        grid = list(outcome.grid_ms.tolist())
+        grid = WindowedValues(outcome.grid_ms)
         snapshots = performance_rows(
             self.run_id,
             grid,
-            outcome.equity.tolist(),
-            outcome.gross_notional.tolist(),
+            WindowedValues(outcome.equity),
+            WindowedValues(outcome.gross_notional),
             outcome.margin_curves,
             account_samples=outcome.account_samples,
         )
-        with self.db.write() as connection:
+        with interrupts_deferred(), self.db.write() as connection:
+            self.finished = True
             bulk_insert(connection, performance_snapshots, snapshots)
             connection.execute(
                 update(runs)
@@ -224,18 +270,26 @@ class RunWriter:
                     wall_seconds=outcome.wall_seconds,
                 )
             )
-        self.finished = True
 
-    def fail(self, error: str) -> None:
-        """Mark the run failed (the events written so far stay, as the audit trail)."""
+    def fail(self, error: str, status: str = FAILED) -> None:
+        """Mark the run ``failed`` (or ``interrupted``); the events committed so far stay as
+        the audit trail, a prefix of the log; events still buffered are dropped."""
         self._check_open()
-        with self.db.write() as connection:
+        if status not in (FAILED, INTERRUPTED):
+            raise InvariantError(f"a run cannot fail with status {status!r}")
+        self._records, self._lines = [], []
+        self.finished = True
+        with interrupts_deferred(), self.db.write() as connection:
             connection.execute(
                 update(runs)
                 .where(runs.c.run_id == self.run_id)
-                .values(status=FAILED, error=error[:2000], finished_ns=self.clock.now_ns())
+                .values(
+                    status=status,
+                    error=error[:2000],
+                    finished_ns=self.clock.now_ns(),
+                    event_count=self.next_seq,
+                )
             )
-        self.finished = True
 
     def _check_open(self) -> None:
         if self.finished:

@@ -58,6 +58,10 @@ runs = Table(
     # revision 0002
     Column("data_manifest", Text),
     Column("wall_seconds", Float),
+    # revision 0003
+    Column("pid", Integer),
+    Column("host", String(255)),
+    Column("heartbeat_ns", Nanos),
     Index("ix_runs_started", "started_ns"),
     Index("ix_runs_status", "status"),
 )

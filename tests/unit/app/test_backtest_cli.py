@@ -10,7 +10,7 @@ import pytest
 from tests.pack import needs_pack
 
 from xmargin.app.cli import main
-from xmargin.backtest import sources
+from xmargin.data import download
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -114,7 +114,7 @@ def test_fallback_uses_the_synthetic_market_when_download_fails(tmp_path, capsys
     def offline(exchange_id: str):
         raise OSError("no network")
 
-    monkeypatch.setattr(sources, "make_exchange", offline)
+    monkeypatch.setattr(download, "make_exchange", offline)
     config = (ROOT / "examples" / "sma_cross.toml").read_text()
     config = config.replace('end = "2026-01-01"', 'end = "2025-01-03"')
     path = tmp_path / "run.toml"

@@ -58,7 +58,7 @@ def test_runs_list_json_has_the_documented_fields(stored, capsys):
     assert listed[1] == {
         "run_id": older,
         "started": "2026-01-01T00:00:01Z",
-        "finished": "2026-01-01T00:00:02Z",
+        "finished": "2026-01-01T00:00:03Z",
         "status": "complete",
         "name": "alpha",
         "config": "/cfg/a.toml",
@@ -194,14 +194,14 @@ def test_db_upgrade_creates_upgrades_and_then_has_nothing_to_do(tmp_path, capsys
     ensure_schema(open_database(url, migrate=False), "0001")
     assert (
         run(capsys, "db", "status", "--json", "--db", url)[1]
-        == json.dumps({"url": url, "revision": "0001", "head": "0002", "runs": None}, indent=2)
+        == json.dumps({"url": url, "revision": "0001", "head": "0003", "runs": None}, indent=2)
         + "\n"
     )
     code, out, _ = run(capsys, "db", "upgrade", "--db", url)
-    assert (code, out) == (0, f"{url}: upgraded the schema from revision 0001 to 0002\n")
+    assert (code, out) == (0, f"{url}: upgraded the schema from revision 0001 to 0003\n")
     code, out, _ = run(capsys, "db", "upgrade", "--db", url)
-    assert out == f"{url}: schema already at revision 0002 (the newest)\n"
+    assert out == f"{url}: schema already at revision 0003 (the newest)\n"
     fresh = f"sqlite:///{tmp_path / 'new.db'}"
     assert run(capsys, "db", "upgrade", "--db", fresh)[1] == (
-        f"{fresh}: created the schema at revision 0002\n"
+        f"{fresh}: created the schema at revision 0003\n"
     )

@@ -220,5 +220,5 @@ def test_a_failed_run_keeps_its_events_and_says_why(db_url):
     writer.append(sample_records()[:3])
     writer.fail("DataError: bad row")
     run = RunRepository(writer.db).get(writer.run_id)
-    assert (run.status, run.error, run.event_count) == ("failed", "DataError: bad row", None)
+    assert (run.status, run.error, run.event_count) == ("failed", "DataError: bad row", 3)
     assert EventStore(writer.db).count(writer.run_id) == 3

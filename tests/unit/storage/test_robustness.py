@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +20,8 @@ from xmargin.app.cli import cli, main
 from xmargin.app.cli_runs import db_group, report_command, runs_group
 from xmargin.core.errors import ConfigError, DataError
 from xmargin.storage import (
-    INCOMPLETE,
+    DIED,
+    RUNNING,
     EventStore,
     RunHeader,
     RunRepository,
@@ -147,7 +149,7 @@ def test_a_writer_in_a_transaction_does_not_block_readers(db_url):
         elapsed = time.monotonic() - started
         assert EventStore(other).count(writer.run_id) == 0
     assert elapsed < 2
-    assert sorted(listed) == sorted([(done, "complete"), (writer.run_id, INCOMPLETE)])
+    assert sorted(listed) == sorted([(done, "complete"), (writer.run_id, RUNNING)])
 
 
 CHILD = textwrap.dedent(
@@ -166,7 +168,7 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_a_killed_writer_leaves_an_incomplete_run_with_only_committed_segments(db_url, capsys):
+def test_a_killed_writer_leaves_a_died_run_with_only_committed_segments(db_url, capsys):
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, db_url],
         stdout=subprocess.PIPE,
@@ -184,12 +186,14 @@ def test_a_killed_writer_leaves_an_incomplete_run_with_only_committed_segments(d
     db = open_database(db_url)
     run = RunRepository(db).get(run_id)
     assert (run.status, run.event_count, run.final_equity, run.finished_ns) == (
-        INCOMPLETE, None, None, None,
+        RUNNING, 1000, None, None,
     )  # fmt: skip
+    assert run.pid == child.pid and run.host == socket.gethostname()
+    assert run.shown_status == DIED
     assert EventStore(db).count(run_id) == 1000
     code, out, _ = run_cli(capsys, "runs", "list", "--json", "--db", db_url)
     assert code == 0
     [listed] = json.loads(out)
     assert (listed["run_id"], listed["status"], listed["final_equity"]) == (
-        run_id, "incomplete", None,
+        run_id, "died", None,
     )  # fmt: skip

@@ -25,13 +25,13 @@ TABLES = [
 ]  # fmt: skip
 
 
-def test_revisions_are_0001_then_0002():
-    assert known_revisions() == ["0001", "0002"]
+def test_revisions_are_0001_0002_then_0003():
+    assert known_revisions() == ["0001", "0002", "0003"]
 
 
 def test_a_new_database_is_created_at_the_newest_revision(db_url):
     db = open_database(db_url)
-    assert inspect_schema(db) == ("0002", TABLES)
+    assert inspect_schema(db) == ("0003", TABLES)
     assert db.upgraded_from is None
 
 
@@ -72,17 +72,18 @@ def test_a_revision_1_database_is_upgraded_in_place_keeping_its_runs(db_url):
     db = open_database(db_url)
 
     assert db.upgraded_from == "0001"
-    assert inspect_schema(db)[0] == "0002"
+    assert inspect_schema(db)[0] == "0003"
     run = RunRepository(db).get("r1")
     assert (run.name, run.seed, run.code_version) == ("old run", 7, "0.0.9")
     assert str(run.final_equity) == "1234.5678901234567890123"
     assert run.data_manifest == [] and run.wall_seconds is None
+    assert (run.pid, run.host, run.heartbeat_ns, run.shown_status) == (None, None, None, "complete")
     assert list(EventStore(db).lines("r1")) == ['{"x":1}']
 
 
 def test_upgrading_twice_changes_nothing(db_url):
     db = open_database(db_url)
-    assert ensure_schema(db) == ("0002", "0002")
+    assert ensure_schema(db) == ("0003", "0003")
 
 
 def test_a_database_from_a_newer_xmargin_is_refused(db_url):
@@ -92,7 +93,7 @@ def test_a_database_from_a_newer_xmargin_is_refused(db_url):
     with pytest.raises(ConfigError) as error:
         open_database(db_url)
     assert "schema revision '9999', which this xmargin does not know" in str(error.value)
-    assert "it knows 0001, 0002" in str(error.value)
+    assert "it knows 0001, 0002, 0003" in str(error.value)
 
 
 @pytest.mark.parametrize("statement", ["UPDATE events SET type = 'X'", "DELETE FROM events"])

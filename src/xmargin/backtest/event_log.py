@@ -13,13 +13,13 @@ import contextlib
 import hashlib
 import json
 import os
-import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from xmargin.core.errors import ConfigError, DataError
+from xmargin.core.errors import ConfigError
+from xmargin.core.output_file import check_output_file
 
 render_line = json.JSONEncoder(separators=(",", ":")).encode
 """The JSON line of one record, exactly as the event log writes it (no newline)."""
@@ -53,42 +53,18 @@ class EventLog:
         return self._digest.hexdigest()
 
 
-def check_output_target(path: Path) -> None:
-    """Refuse a target that is not a regular file or absent (a FIFO, device, symlink,
-    directory), or whose directory does not exist."""
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        if not path.parent.is_dir():
-            raise ConfigError(
-                "the folder does not exist; create it or choose another path", where=str(path)
-            ) from None
-        return
-    if stat.S_ISLNK(mode):
-        kind = "a symbolic link"
-    elif stat.S_ISDIR(mode):
-        kind = "a directory"
-    elif not stat.S_ISREG(mode):
-        kind = "not a regular file (a FIFO, socket or device)"
-    else:
-        return
-    raise ConfigError(
-        f"is {kind}; the event log is only written to a new or regular file", where=str(path)
-    )
-
-
 class EventLogFile:
     """An event-log sink writing to a temporary file, renamed over ``path`` by ``commit``."""
 
     def __init__(self, path: Path) -> None:
-        check_output_target(path)
+        check_output_file(path)
         self.path = path
         try:
             descriptor, name = tempfile.mkstemp(
                 prefix=f".{path.name}.", suffix=".partial", dir=path.parent
             )
         except OSError as exc:
-            raise ConfigError(f"cannot write here: {exc.strerror}", where=str(path)) from None
+            raise self._error(exc) from None
         self.temporary = Path(name)
         self._file: IO[str] | None = os.fdopen(descriptor, "w", encoding="utf-8", newline="\n")
 
@@ -100,12 +76,9 @@ class EventLogFile:
         except OSError as exc:
             raise self._error(exc) from None
 
-    def _error(self, exc: OSError) -> DataError:
-        return DataError(
-            f"cannot write the event log: {exc.strerror or exc}; free disk space or choose "
-            "another path (the target was left as it was)",
-            source=str(self.path),
-        )
+    def _error(self, exc: OSError) -> ConfigError:
+        kept = " (the previous file is kept)" if self.path.exists() else ""
+        return ConfigError(f"cannot write ({exc.strerror or exc}){kept}", where=str(self.path))
 
     def commit(self) -> None:
         """Flush, sync and rename the file into place (checking the target again)."""
@@ -115,7 +88,7 @@ class EventLogFile:
             handle.flush()
             os.fsync(handle.fileno())
             handle.close()
-            check_output_target(self.path)
+            check_output_file(self.path)
             self.temporary.chmod(0o666 & ~_umask())
             os.replace(self.temporary, self.path)
         except OSError as exc:

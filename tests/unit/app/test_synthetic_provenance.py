@@ -12,6 +12,7 @@ from xmargin.app.cli import main
 from xmargin.backtest import sources
 from xmargin.backtest.provenance import data_manifest, recorded_origins, synthetic_tables
 from xmargin.core.errors import ConfigError
+from xmargin.data import download
 from xmargin.data.catalog import Catalog
 from xmargin.data.series import OhlcvSeries
 from xmargin.data.synthetic import synthetic_ohlcv
@@ -39,7 +40,7 @@ def offline(monkeypatch):
     def no_network(exchange_id: str):
         raise OSError("no network")
 
-    monkeypatch.setattr(sources, "make_exchange", no_network)
+    monkeypatch.setattr(download, "make_exchange", no_network)
 
 
 @pytest.fixture

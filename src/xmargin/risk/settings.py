@@ -32,6 +32,8 @@ BREAKERS = (
     "funding_spike",
     "reject_rate",
 )
+FRACTION_LIMITS = frozenset({"daily_loss", "max_drawdown", "reject_rate", "stablecoin_depeg"})
+"""Breakers whose limit is a share (or a stablecoin price): at most 1."""
 DEFAULT_BREAKERS: dict[str, dict[str, Any]] = {
     "daily_loss": {"limit": "0.10", "action": "halt"},
     "max_drawdown": {"limit": "0.30", "action": "halt"},
@@ -262,7 +264,12 @@ def _breakers(reader: ParamReader) -> tuple[BreakerSettings, ...]:
                 'must be a table such as { limit = "0.05", action = "halt" }', where=where
             )
         fields = ParamReader(dict(spec), where)
-        limit = fields.decimal("limit", ZERO, minimum=ZERO)
+        if name == "consecutive_losses":
+            limit = Decimal(fields.integer("limit", 0, minimum=0))
+        else:
+            limit = fields.decimal(
+                "limit", ZERO, minimum=ZERO, maximum=Decimal(1) if name in FRACTION_LIMITS else None
+            )
         action = fields.choice("action", "halt", ACTIONS)
         window = fields.integer("window", 20, minimum=1)
         assets = fields.take("assets", ["USDT", "USDC", "FDUSD"])

@@ -382,6 +382,21 @@ NUMBER_CASES = [
         ),
         "{file}: risk.breakers.daily_loss.window: 2.5 — expected a whole number",
     ),
+    backtest(
+        "breaker-loss-fraction",
+        config(
+            "[[venues]]",
+            "[risk]\nbreakers = { consecutive_losses = { limit = 2.5 } }\n\n[[venues]]",
+        ),
+        "{file}: risk.breakers.consecutive_losses.limit: 2.5 — expected a whole number",
+    ),
+    backtest(
+        "breaker-drawdown-above-one",
+        config(
+            "[[venues]]", '[risk]\nbreakers = { max_drawdown = { limit = "1.5" } }\n\n[[venues]]'
+        ),
+        "{file}: risk.breakers.max_drawdown.limit: '1.5' — expected a number ≤ 1",
+    ),
 ]
 
 DUPLICATE_CASES = [

@@ -2,19 +2,25 @@
 
 Fees and funding are also recomputed here from the event log, independently of the summary
 code: a fill's fee is in its fee asset (valued at the fill price when that is the base asset),
-and a funding settlement's amount is what the account paid (negative when it received).
+a funding settlement's amount is what the account paid (negative when it received), and an
+amount in another settle currency than the run's (USDC) is converted at the close of the last
+bar of that currency's USDT pair (read from the pack's raw file) that closed by then.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import csv
+import gzip
 import io
 import json
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 import pytest
-from tests.pack import needs_pack
+from tests.pack import DATA_PACK, needs_pack
 
 from xmargin.app.cli import main
 
@@ -42,9 +48,9 @@ HEADLINES: dict[str, tuple[str, str, str, str, str, list[tuple[int, str, str, st
         [],
     ),
     "funding_perp_perp": (
-        "61160.3837813348928795353",
-        "135.90511835",
-        "-1410.7462996848928795353",
+        "60817.0828590130499662778",
+        "129.01999917476",
+        "-993.5044759043246868578",
         "0",
         "0",
         [],
@@ -85,16 +91,35 @@ HEADLINES: dict[str, tuple[str, str, str, str, str, list[tuple[int, str, str, st
         "0",
         [],
     ),
-    "twap_buy_btc": ("99907.0227644", "87.1060356", "0", "0", "0", []),
+    "twap_buy_btc": ("99868.0227644", "87.1060356", "0", "0", "0", []),
     "xrp_5x_long": (
         "0",
         "2.49364996",
         "0.4121315282544",
         "0",
         "20.05128492444",
-        [(1_760_133_600_000, "XRP/USDT:USDT", "2.25701091", "1776.8")],
+        [(1_760_130_900_000, "XRP/USDT:USDT", "2.25701091", "1776.8")],
     ),
 }
+
+
+RATE_FILES = {"USDC": "stablecoins/binance_spot_USDCUSDT_5m.csv.gz"}
+FIVE_MINUTES_MS = 300_000
+
+
+@cache
+def usdt_rates(currency: str) -> tuple[list[int], list[Decimal]]:
+    """(bar close times, closes) of ``currency``/USDT from the pack's raw 5-minute file."""
+    with gzip.open(DATA_PACK / RATE_FILES[currency], "rt", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [int(r["ts_ms"]) + FIVE_MINUTES_MS for r in rows], [Decimal(r["close"]) for r in rows]
+
+
+def in_usdt(amount: Decimal, currency: str, ts_ms: int) -> Decimal:
+    if currency == "USDT":
+        return amount
+    closes, prices = usdt_rates(currency)
+    return amount * prices[bisect.bisect_right(closes, ts_ms) - 1]
 
 
 def run_example(name: str, events: Path) -> dict:
@@ -140,12 +165,13 @@ def test_example_headline_figures(name, tmp_path):
         for line in lines:
             record = json.loads(line)
             if record["type"] == "OrderFilled":
-                fee = Decimal(record["fee"])
-                base = record["instrument"].split("/")[0]
-                recomputed_fees += (
-                    fee * Decimal(record["price"]) if record["fee_asset"] == base else fee
-                )
+                fee, currency = Decimal(record["fee"]), record["fee_asset"]
+                base, quote = record["instrument"].split(":")[0].split("/")
+                if currency == base:
+                    fee, currency = fee * Decimal(record["price"]), quote
+                recomputed_fees += in_usdt(fee, currency, record["ts_ms"])
             elif record["type"] == "FundingSettled":
-                recomputed_funding += Decimal(record["amount"])
+                amount = Decimal(record["amount"])
+                recomputed_funding += in_usdt(amount, record["asset"], record["ts_ms"])
     assert recomputed_fees == Decimal(fees)
     assert recomputed_funding == Decimal(funding)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from xmargin.margin.base import CrossMarginModel, MarginState
+from xmargin.margin.ftx import FtxCross, RuleSet
 from xmargin.portfolio.ledger import AccountBook
 from xmargin.venues.sim.working_orders import WorkingOrders
 
@@ -84,6 +85,7 @@ class SimAccount:
 
     __slots__ = (
         "book",
+        "converts",
         "grown_ns",
         "id",
         "last_partial_liquidation_ns",
@@ -111,6 +113,9 @@ class SimAccount:
         self.last_partial_liquidation_ns = -(10**18)
         # market → when a fill last opened or grew the exposure to it (ns)
         self.grown_ns: dict[str, int] = {}
+        # whether the venue sells this account's coins for a negative quote balance (FTX's
+        # legacy conversion, spec A.6): fixed by the model, so decided once
+        self.converts = under_conversion_rule(model)
 
     @property
     def quote(self) -> str:
@@ -123,3 +128,11 @@ class SimAccount:
         if any(p.size for p in book.positions.values()):
             return True
         return any(v < 0 for v in book.balances.values())
+
+
+def under_conversion_rule(model: CrossMarginModel) -> bool:
+    """Whether ``model`` converts a negative quote balance: FTX under the legacy 2020 rules,
+    or without spot margin."""
+    return isinstance(model, FtxCross) and (
+        model.rule_set is RuleSet.LEGACY_2020 or not model.spot_margin_enabled
+    )

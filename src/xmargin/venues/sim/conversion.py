@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xmargin.margin.ftx import FtxCross, RuleSet
+from xmargin.margin.ftx import FtxCross
 from xmargin.margin.ftx_liquidation import conversion_sales
 from xmargin.model.events import CollateralConverted
 from xmargin.model.instruments import parse_symbol
@@ -25,12 +25,7 @@ if TYPE_CHECKING:
 
 def may_convert(account: SimAccount) -> bool:
     """Whether the account is an FTX account under a conversion rule with negative USD."""
-    model = account.model
-    return (
-        isinstance(model, FtxCross)
-        and (model.rule_set is RuleSet.LEGACY_2020 or not model.spot_margin_enabled)
-        and account.book.balance(model.quote) < 0
-    )
+    return account.converts and account.book.balance(account.model.quote) < 0
 
 
 def convert_negative_usd(exchange: SimulatedExchange, account: SimAccount) -> bool:

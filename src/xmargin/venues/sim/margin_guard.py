@@ -130,7 +130,7 @@ class MarginGuard:
                 if extreme is not None:
                     self._check_extreme(account, market, open_price, extreme, ts_open)
             # FTX's conversion triggers (spec A.6) are checked exactly on every update
-            if watch.estimate <= watch.threshold or may_convert(account):
+            if watch.estimate <= watch.threshold or (account.converts and may_convert(account)):
                 self.mark_dirty(account)
 
     def _check_extreme(

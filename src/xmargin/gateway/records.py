@@ -1,0 +1,283 @@
+"""What the venue remembers per account in Binance's terms: orders by id and client id, algo
+orders in their own namespace, trades and income. Fed by the kernel's message bus.
+
+Order ids are integers per venue; the simulated exchange keys orders by an internal id
+(``gw-<n>``), so two accounts may use the same client order id, and a client id may be
+reused once its order is closed (Binance checks duplicates among open orders only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from xmargin.core.clock import NANOS_PER_MILLI
+from xmargin.model.events import (
+    FundingSettled,
+    Liquidated,
+    MarginStateChanged,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderTriggered,
+)
+from xmargin.model.numbers import ZERO
+from xmargin.model.orders import Order
+
+UserListener = Callable[[str, object, "OrderRecord | None"], None]
+
+
+@dataclass
+class OrderRecord:
+    """A regular order as Binance reports it; ``order`` is the simulated exchange's."""
+
+    order_id: int
+    client_id: str
+    account: str
+    order: Order
+    wire_type: str
+    time_in_force: str
+    working_type: str
+    time_ms: int
+    update_ms: int
+    cum_quote: Decimal = ZERO
+    reason: str = ""
+    algo: AlgoRecord | None = None
+
+
+@dataclass
+class AlgoRecord:
+    """A conditional order of the Algo Service (``/fapi/v1/algoOrder``)."""
+
+    algo_id: int
+    client_algo_id: str
+    account: str
+    order: Order
+    wire_type: str
+    working_type: str
+    time_ms: int
+    update_ms: int
+    status: str = "NEW"
+    reason: str = ""
+    actual: OrderRecord | None = None
+
+
+@dataclass(frozen=True)
+class TradeRecord:
+    trade_id: int
+    order_id: int
+    symbol: str
+    side: str
+    price: Decimal
+    qty: Decimal
+    quote_qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    realized_pnl: Decimal
+    maker: bool
+    time_ms: int
+
+
+@dataclass(frozen=True)
+class IncomeRecord:
+    symbol: str
+    income_type: str
+    income: Decimal
+    asset: str
+    time_ms: int
+    tran_id: int
+    trade_id: str = ""
+
+
+@dataclass
+class AccountRecords:
+    orders: dict[int, OrderRecord] = field(default_factory=dict)
+    algos: dict[int, AlgoRecord] = field(default_factory=dict)
+    trades: list[TradeRecord] = field(default_factory=list)
+    income: list[IncomeRecord] = field(default_factory=list)
+
+    def open_by_client_id(self, client_id: str) -> OrderRecord | None:
+        for record in self.orders.values():
+            if record.client_id == client_id and not record.order.status.is_closed:
+                return record
+        return None
+
+    def by_client_id(self, client_id: str) -> OrderRecord | None:
+        found = None
+        for record in self.orders.values():
+            if record.client_id == client_id:
+                found = record
+        return found
+
+    def algo_by_client_id(self, client_id: str) -> AlgoRecord | None:
+        found = None
+        for record in self.algos.values():
+            if record.client_algo_id == client_id:
+                found = record
+        return found
+
+
+class Records:
+    """Every served account's records, kept current from the venue's events."""
+
+    def __init__(self, accounts: list[str], symbol_id: Callable[[str], str]) -> None:
+        self.accounts = {a: AccountRecords() for a in accounts}
+        self._symbol_id = symbol_id
+        self._by_internal: dict[str, OrderRecord | AlgoRecord] = {}
+        self._next_order = 1_000_000
+        self._next_algo = 4_000_000
+        self._next_trade = 1
+        self._next_tran = 1
+        self._internal = 0
+        self.listeners: list[UserListener] = []
+
+    def internal_id(self) -> str:
+        self._internal += 1
+        return f"gw-{self._internal}"
+
+    def add_order(self, record: OrderRecord) -> None:
+        self.accounts[record.account].orders[record.order_id] = record
+        self._by_internal[record.order.client_order_id] = record
+
+    def add_algo(self, record: AlgoRecord) -> None:
+        self.accounts[record.account].algos[record.algo_id] = record
+        self._by_internal[record.order.client_order_id] = record
+
+    def next_order_id(self) -> int:
+        self._next_order += 1
+        return self._next_order
+
+    def next_algo_id(self) -> int:
+        self._next_algo += 1
+        return self._next_algo
+
+    def record_of(self, internal_id: str) -> OrderRecord | AlgoRecord | None:
+        return self._by_internal.get(internal_id)
+
+    # -- the bus ------------------------------------------------------------------------------
+
+    def on_event(self, event: object) -> None:
+        account = getattr(event, "account", None)
+        if account not in self.accounts:
+            return
+        ms = getattr(event, "ts_event", 0) // NANOS_PER_MILLI
+        if isinstance(event, FundingSettled):
+            self._income(account, event.instrument, "FUNDING_FEE", -event.amount, event.asset, ms)
+            self._tell(account, event, None)
+            return
+        if isinstance(event, (Liquidated, MarginStateChanged)):
+            self._tell(account, event, None)
+            return
+        internal = getattr(event, "client_order_id", None)
+        record = self._by_internal.get(internal) if internal else None
+        if record is None:
+            return
+        if isinstance(record, AlgoRecord):
+            record = self._algo_event(record, event, ms)
+            if record is None:
+                return
+        record.update_ms = ms
+        if isinstance(event, OrderFilled):
+            self._fill(record, event, ms)
+        elif isinstance(event, (OrderRejected, OrderCanceled, OrderExpired)):
+            record.reason = event.reason
+        if record.algo is not None and record.order.status.is_closed:
+            record.algo.status = "FINISHED"
+            record.algo.update_ms = ms
+        self._tell(account, event, record)
+
+    def _algo_event(self, algo: AlgoRecord, event: object, ms: int) -> OrderRecord | None:
+        """Before it triggers an algo order has no regular order; on trigger it gets one."""
+        algo.update_ms = ms
+        if isinstance(event, OrderTriggered):
+            algo.status = "TRIGGERED"
+            actual = OrderRecord(
+                self.next_order_id(),
+                f"autoalgo-{algo.algo_id}",
+                algo.account,
+                algo.order,
+                "MARKET" if algo.wire_type.endswith("_MARKET") else "LIMIT",
+                "GTC",
+                algo.working_type,
+                ms,
+                ms,
+                algo=algo,
+            )
+            algo.actual = actual
+            self.add_order(actual)
+            self._tell(algo.account, event, None)
+            return None
+        if isinstance(event, OrderCanceled):
+            algo.status = "CANCELED"
+        elif isinstance(event, (OrderRejected, OrderExpired)):
+            algo.status = "REJECTED" if isinstance(event, OrderRejected) else "EXPIRED"
+            algo.reason = event.reason
+        self._tell(algo.account, event, None)
+        return None
+
+    def _fill(self, record: OrderRecord, event: OrderFilled, ms: int) -> None:
+        records = self.accounts[record.account]
+        quote_qty = event.quantity * event.price
+        record.cum_quote += quote_qty
+        trade_id = self._next_trade
+        self._next_trade += 1
+        symbol = self._symbol_id(event.instrument)
+        records.trades.append(
+            TradeRecord(
+                trade_id,
+                record.order_id,
+                symbol,
+                event.side.value.upper(),
+                event.price,
+                event.quantity,
+                quote_qty,
+                event.fee,
+                event.fee_asset,
+                event.realized_pnl,
+                event.liquidity == "maker",
+                ms,
+            )
+        )
+        if event.realized_pnl:
+            self._income(
+                record.account,
+                event.instrument,
+                "REALIZED_PNL",
+                event.realized_pnl,
+                event.fee_asset,
+                ms,
+                str(trade_id),
+            )
+        if event.fee:
+            self._income(
+                record.account,
+                event.instrument,
+                "COMMISSION",
+                -event.fee,
+                event.fee_asset,
+                ms,
+                str(trade_id),
+            )
+
+    def _income(
+        self,
+        account: str,
+        instrument: str,
+        kind: str,
+        amount: Decimal,
+        asset: str,
+        ms: int,
+        trade_id: str = "",
+    ) -> None:
+        self.accounts[account].income.append(
+            IncomeRecord(
+                self._symbol_id(instrument), kind, amount, asset, ms, self._next_tran, trade_id
+            )
+        )
+        self._next_tran += 1
+
+    def _tell(self, account: str, event: object, record: OrderRecord | None) -> None:
+        for listener in self.listeners:
+            listener(account, event, record)

@@ -1,0 +1,483 @@
+"""USDⓈ-M websockets: market streams on ``/public/ws``, ``/market/ws`` and ``/ws`` (SUBSCRIBE
+acknowledged with the request's ``id``), and the user stream on ``/private/ws?listenKey=``.
+
+Market pushes happen at each data step that moves an instrument. From bar data the gateway
+synthesises one trade per bar (at the close, with the bar's volume; the taker side is the
+bar's direction) and the one-level book of ``market_replay``, whose depth diffs carry
+``U = u = pu + 1`` per step; trade data in the config is pushed as recorded instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from xmargin.backtest.feed import FeedSource
+from xmargin.core.clock import NANOS_PER_MILLI
+from xmargin.data.series import TradeSeries
+from xmargin.gateway import errors
+from xmargin.gateway.binance_json import order_status, symbol_id, text
+from xmargin.gateway.faults import FaultInjector
+from xmargin.gateway.market_replay import SymbolData, _number
+from xmargin.gateway.records import OrderRecord
+from xmargin.gateway.service import GatewayService
+from xmargin.model.events import (
+    FundingSettled,
+    Liquidated,
+    MarginStateChanged,
+    OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderModified,
+)
+
+Json = dict[str, Any]
+QUEUE_LIMIT = 10_000
+
+
+class Connection:
+    """One websocket and what it listens to; pushes go through a bounded queue."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.streams: set[str] = set()
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
+
+    def push(self, message: Json) -> None:
+        if not self.queue.full():
+            self.queue.put_nowait(json.dumps(message, separators=(",", ":")))
+
+
+class StreamHub:
+    def __init__(self, service: GatewayService, faults: FaultInjector) -> None:
+        self.service = service
+        self.faults = faults
+        self.market: list[Connection] = []
+        self.users: dict[str, list[Connection]] = {}
+        self._books: dict[str, tuple[str, str, str, str]] = {}
+        self._trade_ids: dict[str, int] = {}
+        self._liquidations = 0
+        service.runtime.step_listeners.append(self.on_step)
+        service.records.listeners.append(self.on_user_event)
+
+    # -- market streams ---------------------------------------------------------------------
+
+    def on_step(self, ts: int, seen: list[tuple[FeedSource, int]]) -> None:
+        if not self.market:
+            return
+        now = ts // NANOS_PER_MILLI
+        replay = self.service.replay
+        for source, row in seen:
+            data = replay.symbols.get(symbol_id(source.instrument))
+            if data is None:
+                continue
+            lower = symbol_id(source.instrument).lower()
+            if source.kind == "ohlcv":
+                self._bar_messages(data, lower, row, now)
+            elif source.kind == "trades" and isinstance(source.series, TradeSeries):
+                series = source.series
+                self._trade(
+                    lower,
+                    now,
+                    float(series.price[row]),
+                    float(series.qty[row]),
+                    bool(series.buyer_is_maker[row]),
+                )
+            if source.kind in ("ohlcv", "mark"):
+                mark = replay.premium_index(data, now)
+                self._send(
+                    f"{lower}@markPrice",
+                    {
+                        "e": "markPriceUpdate",
+                        "E": now,
+                        "s": mark["symbol"],
+                        "p": mark["markPrice"],
+                        "i": mark["indexPrice"],
+                        "P": mark["estimatedSettlePrice"],
+                        "r": mark["lastFundingRate"],
+                        "T": mark["nextFundingTime"],
+                    },
+                )
+
+    def _bar_messages(self, data: SymbolData, lower: str, row: int, now: int) -> None:
+        bars = data.bars
+        has_trades = any(
+            s.kind == "trades" and s.instrument == data.spec.symbol
+            for s in self.service.runtime.sources
+        )
+        if not has_trades:
+            close, open_ = float(bars.close[row]), float(bars.open[row])
+            self._trade(lower, now, close, float(bars.volume[row]), close < open_)
+        symbol = symbol_id(data.spec.symbol)
+        for stream in {
+            s for c in self.market for s in c.streams if s.startswith(f"{lower}@kline_")
+        }:
+            interval = stream.partition("@kline_")[2]
+            try:
+                rows = self.service.replay.klines(
+                    {"symbol": symbol, "interval": interval, "endTime": str(now), "limit": "1"}, now
+                )
+            except errors.BinanceError:
+                continue
+            if rows:
+                k = rows[-1]
+                self._send(
+                    stream,
+                    {
+                        "e": "kline",
+                        "E": now,
+                        "s": symbol,
+                        "k": {
+                            "t": k[0],
+                            "T": k[6],
+                            "s": symbol,
+                            "i": interval,
+                            "o": k[1],
+                            "h": k[2],
+                            "l": k[3],
+                            "c": k[4],
+                            "v": k[5],
+                            "q": "0",
+                            "n": 0,
+                            "x": k[6] < now,
+                            "V": "0",
+                            "Q": "0",
+                            "B": "0",
+                        },
+                    },
+                )
+        bid, bid_qty, ask, ask_qty = self.service.replay.book(data, now)
+        update = data.updates
+        self._send(
+            f"{lower}@bookTicker",
+            {
+                "e": "bookTicker",
+                "u": update,
+                "s": symbol,
+                "b": bid,
+                "B": bid_qty,
+                "a": ask,
+                "A": ask_qty,
+                "T": now,
+                "E": now,
+            },
+        )
+        before = self._books.get(symbol, ("0", "0", "0", "0"))
+        bids = [[bid, bid_qty]] + ([[before[0], "0"]] if before[0] not in ("0", bid) else [])
+        asks = [[ask, ask_qty]] + ([[before[2], "0"]] if before[2] not in ("0", ask) else [])
+        self._books[symbol] = (bid, bid_qty, ask, ask_qty)
+        self._send(
+            f"{lower}@depth",
+            {
+                "e": "depthUpdate",
+                "E": now,
+                "T": now,
+                "s": symbol,
+                "U": update,
+                "u": update,
+                "pu": update - 1,
+                "b": bids,
+                "a": asks,
+            },
+        )
+        ticker = self.service.replay.ticker_24h(data, now)
+        self._send(
+            f"{lower}@miniTicker",
+            {
+                "e": "24hrMiniTicker",
+                "E": now,
+                "s": symbol,
+                "c": ticker["lastPrice"],
+                "o": ticker["openPrice"],
+                "h": ticker["highPrice"],
+                "l": ticker["lowPrice"],
+                "v": ticker["volume"],
+                "q": ticker["quoteVolume"],
+            },
+        )
+
+    def _trade(self, lower: str, now: int, price: float, qty: float, buyer_maker: bool) -> None:
+        trade_id = self._trade_ids.get(lower, 0) + 1
+        self._trade_ids[lower] = trade_id
+        symbol = lower.upper()
+        body = {
+            "E": now,
+            "T": now,
+            "s": symbol,
+            "p": _number(price),
+            "q": _number(qty),
+            "m": buyer_maker,
+        }
+        self._send(f"{lower}@trade", {"e": "trade", "t": trade_id, "X": "MARKET", **body})
+        self._send(
+            f"{lower}@aggTrade",
+            {"e": "aggTrade", "a": trade_id, "f": trade_id, "l": trade_id, **body},
+        )
+
+    def _send(self, stream: str, message: Json) -> None:
+        for connection in self.market:
+            if any(s == stream or s.startswith(stream + "@") for s in connection.streams):
+                self._deliver(connection, message)
+
+    def _deliver(self, connection: Connection, message: Json) -> None:
+        if self.faults.drop_websocket():
+            connection.queue.put_nowait(None) if not connection.queue.full() else None
+            return
+        connection.push(message)
+
+    # -- the user stream --------------------------------------------------------------------
+
+    def on_user_event(self, account: str, event: object, record: OrderRecord | None) -> None:
+        connections = self.users.get(account)
+        if not connections:
+            return
+        now = getattr(event, "ts_event", 0) // NANOS_PER_MILLI
+        messages: list[Json] = []
+        if record is not None and isinstance(
+            event, (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderModified)
+        ):
+            messages.append(self._order_update(event, record, now))
+            if isinstance(event, OrderFilled):
+                messages.append(self._account_update(account, "ORDER", now))
+        elif isinstance(event, FundingSettled):
+            messages.append(self._account_update(account, "FUNDING_FEE", now))
+        elif isinstance(event, Liquidated):
+            messages.append(self._liquidation(event, now))
+            messages.append(self._account_update(account, "ORDER", now))
+        elif isinstance(event, MarginStateChanged) and event.current == "margin_call":
+            messages.append(self._margin_call(account, now))
+        for connection in connections:
+            for message in messages:
+                self._deliver(connection, message)
+
+    def _order_update(self, event: object, record: OrderRecord, now: int) -> Json:
+        order = record.order
+        execution = {
+            OrderAccepted: "NEW",
+            OrderFilled: "TRADE",
+            OrderCanceled: "CANCELED",
+            OrderExpired: "EXPIRED",
+            OrderModified: "AMENDMENT",
+        }[type(event)]
+        status = order_status(record)
+        if isinstance(event, OrderCanceled) and status == "EXPIRED":
+            execution = "EXPIRED"
+        fill: Json = {"l": "0", "L": "0", "n": "0", "N": "USDT", "t": 0, "m": False}
+        if isinstance(event, OrderFilled):
+            fill = {
+                "l": text(event.quantity),
+                "L": text(event.price),
+                "n": text(event.fee),
+                "N": event.fee_asset,
+                "t": self.service.account_records(record.account).trades[-1].trade_id,
+                "m": event.liquidity == "maker",
+                "rp": text(event.realized_pnl),
+            }
+        return {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now,
+            "T": now,
+            "o": {
+                "s": symbol_id(order.instrument),
+                "c": record.client_id,
+                "S": order.side.value.upper(),
+                "o": record.wire_type,
+                "f": record.time_in_force,
+                "q": text(order.quantity),
+                "p": text(order.price),
+                "ap": text(order.avg_fill_price),
+                "sp": text(order.trigger_price),
+                "x": execution,
+                "X": status,
+                "i": record.order_id,
+                "z": text(order.filled_quantity),
+                "T": now,
+                "b": "0",
+                "a": "0",
+                "R": order.reduce_only,
+                "wt": record.working_type,
+                "ot": record.wire_type,
+                "ps": "BOTH",
+                "cp": False,
+                **fill,
+            },
+        }
+
+    def _liquidation(self, event: Liquidated, now: int) -> Json:
+        self._liquidations += 1
+        side = "BUY" if event.size > 0 else "SELL"
+        return {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now,
+            "T": now,
+            "o": {
+                "s": symbol_id(event.instrument),
+                "c": f"autoclose-{now}-{self._liquidations}",
+                "S": side,
+                "o": "LIQUIDATION",
+                "f": "IOC",
+                "q": text(abs(event.size)),
+                "p": text(event.price),
+                "ap": text(event.price),
+                "sp": "0",
+                "x": "CALCULATED",
+                "X": "FILLED",
+                "i": 0,
+                "l": text(abs(event.size)),
+                "z": text(abs(event.size)),
+                "L": text(event.price),
+                "n": text(event.fee),
+                "N": "USDT",
+                "T": now,
+                "t": 0,
+                "m": False,
+                "R": True,
+                "ps": "BOTH",
+                "ot": "LIQUIDATION",
+            },
+        }
+
+    def _account_update(self, account: str, reason: str, now: int) -> Json:
+        sim = self.service.runtime.account(account)
+        markets = self.service.runtime.venue.markets
+        balances = [
+            {"a": a, "wb": text(v), "cw": text(v), "bc": "0"} for a, v in sim.book.balances.items()
+        ]
+        positions = []
+        for position in sim.book.positions.values():
+            market = markets[position.instrument]
+            mark = market.mark_exact() if market.has_price else position.entry_price
+            positions.append(
+                {
+                    "s": symbol_id(position.instrument),
+                    "pa": text(position.size),
+                    "ep": text(position.entry_price),
+                    "bep": text(position.entry_price),
+                    "cr": "0",
+                    "up": text(position.unrealized_pnl(mark)),
+                    "mt": "cross",
+                    "iw": "0",
+                    "ps": "BOTH",
+                }
+            )
+        return {
+            "e": "ACCOUNT_UPDATE",
+            "E": now,
+            "T": now,
+            "a": {"m": reason, "B": balances, "P": positions},
+        }
+
+    def _margin_call(self, account: str, now: int) -> Json:
+        report = self.service.report(account)
+        wallet = report.details.get("wallet_balance", report.collateral)
+        return {
+            "e": "MARGIN_CALL",
+            "E": now,
+            "cw": text(wallet),
+            "p": [
+                {
+                    "s": symbol_id(e.instrument),
+                    "ps": "BOTH",
+                    "pa": text(e.size),
+                    "mt": "CROSSED",
+                    "iw": "0",
+                    "mp": text(e.price),
+                    "up": text(e.unrealized_pnl),
+                    "mm": text(e.maintenance_margin),
+                }
+                for e in report.exposures
+            ],
+        }
+
+    # -- connections ------------------------------------------------------------------------
+
+    async def market_socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
+        await ws.prepare(request)
+        connection = Connection(ws)
+        tail = request.match_info.get("tail", "").strip("/")
+        if tail and not tail.isdigit():
+            connection.streams.update(s.lower() for s in tail.split("/") if "@" in s)
+        self.market.append(connection)
+        try:
+            await self._pump(connection, self._on_market_message)
+        finally:
+            self.market.remove(connection)
+        return ws
+
+    def _on_market_message(self, connection: Connection, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+            method, ident = message.get("method"), message.get("id")
+            params = message.get("params", [])
+        except (ValueError, AttributeError):
+            connection.push({"error": {"code": 3, "msg": "Invalid JSON"}})
+            return
+        if method == "SUBSCRIBE" and isinstance(params, list):
+            connection.streams.update(str(p).lower() for p in params)
+            connection.push({"result": None, "id": ident})
+        elif method == "UNSUBSCRIBE" and isinstance(params, list):
+            connection.streams.difference_update(str(p).lower() for p in params)
+            connection.push({"result": None, "id": ident})
+        elif method == "LIST_SUBSCRIPTIONS":
+            connection.push({"result": sorted(connection.streams), "id": ident})
+        else:
+            connection.push(
+                {"error": {"code": 2, "msg": f"Invalid request: method {method}"}, "id": ident}
+            )
+
+    async def user_socket(self, request: web.Request) -> web.WebSocketResponse:
+        key = request.query.get("listenKey", "")
+        try:
+            account = self.service.account_of_listen_key(key)
+        except errors.BinanceError as error:
+            raise web.HTTPBadRequest(
+                text=json.dumps(error.body()), content_type="application/json"
+            ) from None
+        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
+        await ws.prepare(request)
+        connection = Connection(ws)
+        self.users.setdefault(account, []).append(connection)
+        try:
+            await self._pump(connection, lambda _c, _raw: None)
+        finally:
+            self.users[account].remove(connection)
+        return ws
+
+    async def _pump(
+        self, connection: Connection, on_text: Callable[[Connection, str], None]
+    ) -> None:
+        ws = connection.ws
+
+        async def send() -> None:
+            while True:
+                message = await connection.queue.get()
+                if message is None:
+                    await ws.close()
+                    return
+                await ws.send_str(message)
+
+        sender = asyncio.create_task(send())
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    on_text(connection, message.data)
+                elif message.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                    break
+        finally:
+            sender.cancel()
+
+
+def add_stream_routes(
+    app: web.Application, service: GatewayService, faults: FaultInjector
+) -> StreamHub:
+    hub = StreamHub(service, faults)
+    for prefix in ("/public/ws", "/market/ws", "/ws", "/stream/ws"):
+        app.router.add_get(prefix + "{tail:.*}", hub.market_socket)
+    app.router.add_get("/private/ws{tail:.*}", hub.user_socket)
+    return hub

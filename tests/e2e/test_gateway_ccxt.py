@@ -1,0 +1,317 @@
+"""Unmodified ccxt (sync ``binanceusdm`` and ccxt.pro) against ``xmargin gateway`` as a real
+subprocess on 127.0.0.1: only the client's URLs are rewritten, as a third-party bot would be.
+
+The data clock starts at 2025-10-10 07:50 UTC at 120x, so the 08:00 funding settles a few
+seconds in. Expected values come from the raw pack files and from hand arithmetic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import gzip
+import time
+import urllib.request
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import ccxt
+import ccxt.pro as ccxtpro
+import pytest
+from tests.gateway_process import (
+    KEY,
+    SECRET,
+    Gateway,
+    point_at_gateway,
+    running_gateway,
+    write_config,
+)
+from tests.pack import DATA_PACK, needs_pack
+
+from xmargin.margin.binance_usdm import BinanceUsdmCross
+from xmargin.margin.snapshot import AccountSnapshot, PositionSnapshot
+
+pytestmark = needs_pack
+SYMBOL = "BTC/USDT:USDT"
+START = "2025-10-10T07:50:00Z"
+FUNDING_MS = 1_760_083_200_000  # 2025-10-10 08:00 UTC
+FIVE_MIN = 300_000
+
+
+def raw_bars() -> dict[int, list[str]]:
+    path = DATA_PACK / "binance_usdm_perp" / "BTCUSDT_perp_5m.csv.gz"
+    with gzip.open(path, "rt") as handle:
+        rows = csv.reader(handle)
+        next(rows)
+        return {int(r[0]): r[1:] for r in rows if r[0].startswith("17600")}
+
+
+def raw_mark_close(open_ms: int) -> Decimal:
+    path = DATA_PACK / "binance_usdm_perp" / "BTCUSDT_perp_mark_1h.csv.gz"
+    with gzip.open(path, "rt") as handle:
+        for row in csv.reader(handle):
+            if row[0] == str(open_ms):
+                return Decimal(row[4])
+    raise AssertionError(f"no mark bar at {open_ms}")
+
+
+def raw_funding_rate(ts_ms: int) -> Decimal:
+    path = DATA_PACK / "binance_usdm_perp" / "funding_rates_8h.csv"
+    with path.open() as handle:
+        for row in csv.DictReader(handle):
+            if row["ts_ms"] == str(ts_ms) and row["symbol"].startswith("BTC"):
+                return Decimal(row["funding_rate"])
+    raise AssertionError(f"no funding at {ts_ms}")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    config = write_config(tmp_path_factory.mktemp("gw") / "gateway.toml")
+    with running_gateway(config, "--speed", "120", "--start", START) as running:
+        yield running
+
+
+def client(gateway: Gateway, key: str = KEY, secret: str = SECRET) -> ccxt.binanceusdm:
+    exchange = ccxt.binanceusdm({"apiKey": key, "secret": secret, "enableRateLimit": False})
+    point_at_gateway(exchange, gateway.url, gateway.ws)
+    exchange.load_markets()
+    return exchange
+
+
+@pytest.fixture(scope="module")
+def ex(gateway: Gateway) -> ccxt.binanceusdm:
+    return client(gateway)
+
+
+def test_markets_carry_the_instruments_increments(ex: ccxt.binanceusdm) -> None:
+    market = ex.market(SYMBOL)
+    assert (market["id"], market["swap"], market["linear"], market["settle"]) == (
+        "BTCUSDT",
+        True,
+        True,
+        "USDT",
+    )
+    assert market["precision"]["price"] == 0.1
+    assert market["precision"]["amount"] == 0.001
+    assert market["limits"]["cost"]["min"] == 100
+
+
+def test_ohlcv_and_ticker_replay_the_data_file(ex: ccxt.binanceusdm) -> None:
+    bars = raw_bars()
+    candles = ex.fetch_ohlcv(SYMBOL, "5m", limit=3)
+    assert len(candles) == 3
+    for ts, o, h, low, c, v in candles:
+        assert [str(x) for x in (o, h, low, c)] == [str(float(x)) for x in bars[ts][:4]]
+        assert v == float(bars[ts][4])
+    assert candles[1][0] - candles[0][0] == FIVE_MIN
+    ticker = ex.fetch_ticker(SYMBOL)
+    last_open = int(ticker["info"]["closeTime"]) + 1 - FIVE_MIN
+    assert ticker["last"] == float(bars[last_open][3])
+
+
+def test_market_order_fills_and_the_liquidation_price_is_the_margin_models(
+    ex: ccxt.binanceusdm,
+) -> None:
+    order = ex.create_order(SYMBOL, "market", "buy", 0.5)
+    assert (order["status"], order["filled"]) == ("closed", 0.5)
+    trades = ex.fetch_my_trades(SYMBOL)
+    assert len(trades) == 1
+    price = Decimal(trades[0]["info"]["price"])
+    assert Decimal(trades[0]["info"]["commission"]) == price * Decimal("0.5") * Decimal("0.0005")
+    assert trades[0]["order"] == order["id"]
+    for _attempt in range(5):
+        wallet = Decimal(ex.fetch_balance()["info"]["totalWalletBalance"])
+        row = next(p for p in ex.fetch_positions([SYMBOL]) if p["symbol"] == SYMBOL)
+        if Decimal(ex.fetch_balance()["info"]["totalWalletBalance"]) == wallet:
+            break
+    info = row["info"]
+    assert (row["side"], row["contracts"]) == ("long", 0.5)
+    entry, mark = Decimal(info["entryPrice"]), Decimal(info["markPrice"])
+    assert entry == price
+    assert wallet == Decimal(10000) - price * Decimal("0.5") * Decimal("0.0005")
+    # by hand, tier 2 of BTC (notional 50k-600k: mmr 0.5 %, cum 50):
+    # wallet + 0.5 (P - entry) = 0.005 x 0.5 P - 50
+    by_hand = (Decimal("0.5") * entry - wallet - 50) / (Decimal("0.5") * Decimal("0.995"))
+    assert by_hand * Decimal("0.5") >= 50_000
+    gateway_liq = Decimal(info["liquidationPrice"])
+    assert abs(gateway_liq - by_hand) < Decimal("1e-15")
+    snapshot = AccountSnapshot(
+        balances={"USDT": wallet},
+        positions=(PositionSnapshot(SYMBOL, Decimal("0.5"), entry, mark, Decimal(10)),),
+    )
+    model = BinanceUsdmCross()
+    assert gateway_liq == model.liquidation_price(snapshot, SYMBOL)
+    assert Decimal(info["maintMargin"]) == Decimal("0.5") * mark * Decimal("0.005") - 50
+    assert row["liquidationPrice"] == float(gateway_liq)
+
+
+def test_limit_orders_rest_edit_and_cancel(ex: ccxt.binanceusdm) -> None:
+    last = Decimal(str(ex.fetch_ticker(SYMBOL)["last"]))
+    low = (last * Decimal("0.9")).quantize(Decimal("0.1"))
+    order = ex.create_order(SYMBOL, "limit", "buy", 0.002, float(low))
+    assert order["status"] == "open"
+    fetched = ex.fetch_order(order["id"], SYMBOL)
+    assert (fetched["status"], fetched["price"], fetched["amount"]) == ("open", float(low), 0.002)
+    assert [o["id"] for o in ex.fetch_open_orders(SYMBOL)] == [order["id"]]
+    lower = low - 100
+    edited = ex.edit_order(order["id"], SYMBOL, "limit", "buy", 0.003, float(lower))
+    assert (edited["price"], edited["amount"]) == (float(lower), 0.003)
+    canceled = ex.cancel_order(order["id"], SYMBOL)
+    assert canceled["status"] == "canceled"
+    assert ex.fetch_open_orders(SYMBOL) == []
+    post = ex.create_order(SYMBOL, "limit", "buy", 0.002, float(low), {"postOnly": True})
+    assert (post["status"], post["postOnly"]) == ("open", True)
+    ex.create_order(SYMBOL, "limit", "sell", 0.002, float(last * 2), {"clientOrderId": "keep-2"})
+    ex.cancel_all_orders(SYMBOL)
+    assert ex.fetch_open_orders(SYMBOL) == []
+    by_client = ex.fetch_order(None, SYMBOL, {"origClientOrderId": "keep-2"})
+    assert by_client["status"] == "canceled"
+
+
+def test_reduce_only_and_stop_market_through_algo_orders(ex: ccxt.binanceusdm) -> None:
+    last = Decimal(str(ex.fetch_ticker(SYMBOL)["last"]))
+    stop_price = float((last * Decimal("0.8")).quantize(Decimal("0.1")))
+    stop = ex.create_order(
+        SYMBOL, "STOP_MARKET", "sell", 0.5, None, {"stopPrice": stop_price, "reduceOnly": True}
+    )
+    assert stop["info"]["algoStatus"] == "NEW"
+    assert stop["triggerPrice"] == stop_price
+    assert ex.fetch_open_orders(SYMBOL) == []  # algo orders live in their own namespace
+    algos = ex.fetch_open_orders(SYMBOL, params={"trigger": True})
+    assert [o["id"] for o in algos] == [stop["id"]]
+    ex.cancel_order(stop["id"], SYMBOL, {"trigger": True})
+    assert ex.fetch_open_orders(SYMBOL, params={"trigger": True}) == []
+    reduce = ex.create_order(SYMBOL, "market", "sell", 0.1, None, {"reduceOnly": True})
+    assert (reduce["status"], reduce["filled"], reduce["reduceOnly"]) == ("closed", 0.1, True)
+    position = next(p for p in ex.fetch_positions([SYMBOL]) if p["symbol"] == SYMBOL)
+    assert position["contracts"] == 0.4
+
+
+def test_leverage_and_brackets(ex: ccxt.binanceusdm) -> None:
+    assert ex.set_leverage(5, SYMBOL)["leverage"] == 5
+    tiers = ex.fetch_leverage_tiers([SYMBOL])[SYMBOL]
+    assert [
+        (t["minNotional"], t["maxNotional"], t["maintenanceMarginRate"], t["maxLeverage"])
+        for t in tiers[:2]
+    ] == [(0, 50000, 0.004, 125), (50000, 600000, 0.005, 100)]
+    with pytest.raises(ccxt.MarginModeAlreadySet, match="No need to change margin type"):
+        ex.set_margin_mode("cross", SYMBOL)
+    with pytest.raises(ccxt.BadRequest, match="marginType"):
+        ex.set_margin_mode("isolated", SYMBOL)
+
+
+def test_funding_is_charged_at_the_mark_and_reported_as_income(ex: ccxt.binanceusdm) -> None:
+    deadline = time.monotonic() + 20
+    history: list[dict[str, object]] = []
+    while not history and time.monotonic() < deadline:
+        history = ex.fetch_funding_history(SYMBOL)
+        time.sleep(0.2)
+    assert len(history) == 1
+    mark = raw_mark_close(FUNDING_MS - 3_600_000)
+    rate = raw_funding_rate(FUNDING_MS)
+    # orders sent between two data steps carry the earlier step's time, and the funding
+    # settles inside its step: the position it charged is that of the trades before 08:00
+    size = sum(
+        Decimal(t["info"]["qty"]) * (1 if t["side"] == "buy" else -1)
+        for t in ex.fetch_my_trades(SYMBOL)
+        if t["timestamp"] < FUNDING_MS
+    )
+    assert size > 0
+    assert Decimal(history[0]["info"]["income"]) == -(size * mark * rate)
+    assert history[0]["timestamp"] == FUNDING_MS
+    assert ex.fetch_funding_rate_history(SYMBOL)[-1]["fundingRate"] == float(rate)
+
+
+def test_venue_errors_reach_ccxt_as_its_exceptions(gateway: Gateway, ex: ccxt.binanceusdm) -> None:
+    with pytest.raises(ccxt.InsufficientFunds, match="Margin is insufficient"):
+        ex.create_order(SYMBOL, "market", "buy", 10)
+    with pytest.raises(ccxt.OrderNotFound, match="Order does not exist"):
+        ex.fetch_order("123", SYMBOL)
+    with pytest.raises(ccxt.OrderNotFound, match="Unknown order sent"):
+        ex.cancel_order("123", SYMBOL)
+    with pytest.raises(ccxt.InvalidOrder, match="notional must be no smaller than 100"):
+        ex.create_order(SYMBOL, "limit", "buy", 0.001, 60000)
+    with pytest.raises(ccxt.InvalidOrder, match="ReduceOnly Order is rejected"):
+        ex.create_order(SYMBOL, "market", "buy", 0.1, None, {"reduceOnly": True})
+    with pytest.raises(ccxt.InvalidOrder, match="Post Only order will be rejected"):
+        ex.create_order(SYMBOL, "limit", "buy", 0.002, 200000, {"postOnly": True})
+    ex.create_order(SYMBOL, "limit", "buy", 0.002, 60000, {"clientOrderId": "dup-1"})
+    with pytest.raises(ccxt.InvalidOrder, match="ClientOrderId is duplicated"):
+        ex.create_order(SYMBOL, "limit", "buy", 0.002, 60000, {"clientOrderId": "dup-1"})
+    ex.cancel_all_orders(SYMBOL)
+    with pytest.raises(ccxt.BadSymbol, match="Invalid symbol"):
+        ex.fapiPublicGetTicker24hr({"symbol": "NOPEUSDT"})
+    with pytest.raises(ccxt.BadRequest, match="Precision is over the maximum"):
+        ex.fapiPrivatePostOrder(
+            {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.0001"}
+        )
+
+
+def test_bad_credentials_and_stale_timestamps_are_refused(gateway: Gateway) -> None:
+    with pytest.raises(ccxt.AuthenticationError, match="Signature for this request is not valid"):
+        client(gateway, secret="wrong-secret").fetch_balance()
+    with pytest.raises(ccxt.AuthenticationError, match="Invalid API-key"):
+        client(gateway, key="unknown-key").fetch_balance()
+    stale = client(gateway)
+    stale.options["timeDifference"] = 120_000  # the client's clock two minutes behind
+    with pytest.raises(ccxt.InvalidNonce, match="outside of the recvWindow"):
+        stale.fetch_balance()
+
+
+def test_ccxt_pro_hears_trades_orders_and_balances(gateway: Gateway) -> None:
+    async def scenario() -> tuple[list[dict[str, object]], list[dict[str, object]], object]:
+        exchange = ccxtpro.binanceusdm({"apiKey": KEY, "secret": SECRET})
+        point_at_gateway(exchange, gateway.url, gateway.ws)
+        try:
+            await exchange.load_markets()
+            trades = await asyncio.wait_for(exchange.watch_trades(SYMBOL), 15)
+            orders_task = asyncio.create_task(exchange.watch_orders(SYMBOL))
+            balance_task = asyncio.create_task(exchange.watch_balance())
+            await asyncio.sleep(1.0)
+            await exchange.create_order(SYMBOL, "market", "sell", 0.01)
+            orders = await asyncio.wait_for(orders_task, 10)
+            balance = await asyncio.wait_for(balance_task, 10)
+            return trades, orders, balance
+        finally:
+            await exchange.close()
+
+    trades, orders, balance = asyncio.run(scenario())
+    bars = raw_bars()
+    trade = trades[-1]
+    open_ms = int(trade["timestamp"]) - FIVE_MIN
+    assert trade["symbol"] == SYMBOL
+    assert trade["price"] == float(bars[open_ms][3])
+    assert trade["amount"] == float(bars[open_ms][4])
+    assert orders[-1]["symbol"] == SYMBOL
+    assert orders[-1]["amount"] == 0.01
+    assert "USDT" in balance
+
+
+@pytest.fixture
+def limited(tmp_path: Path) -> Iterator[Gateway]:
+    extra = "\n[gateway.faults]\norder_timeout_share = 1\norder_timeout_ms = 100\n"
+    config = write_config(tmp_path / "limited.toml", extra)
+    config.write_text(config.read_text().replace("weight_limit = 2400", "weight_limit = 120"))
+    with running_gateway(config, "--speed", "60", "--start", START) as running:
+        yield running
+
+
+def test_rate_limits_timeouts_secrets_and_sigterm(limited: Gateway) -> None:
+    ex = client(limited)
+    with pytest.raises(ccxt.RequestTimeout, match="execution status unknown"):
+        ex.create_order(SYMBOL, "limit", "buy", 0.002, 60000, {"clientOrderId": "lost-1"})
+    found = ex.fetch_order(None, SYMBOL, {"origClientOrderId": "lost-1"})
+    assert found["status"] == "open"  # accepted although the client saw a timeout
+    with pytest.raises(ccxt.DDoSProtection, match="Too many requests"):
+        for _ in range(10):
+            ex.fetch_tickers()  # weight 40 each, 120 a minute
+    request = urllib.request.Request(limited.url + "/fapi/v1/ticker/24hr")
+    with pytest.raises(urllib.error.HTTPError, match="429") as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
+    assert int(refused.value.headers["X-MBX-USED-WEIGHT-1M"]) > 80
+    assert limited.stop() == 0
+    output = "".join(limited.output)
+    assert SECRET not in output
+    assert KEY not in output

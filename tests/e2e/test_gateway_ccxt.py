@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import gzip
+import json
 import time
 import urllib.request
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
+import aiohttp
 import ccxt
 import ccxt.pro as ccxtpro
 import pytest
@@ -259,33 +261,54 @@ def test_bad_credentials_and_stale_timestamps_are_refused(gateway: Gateway) -> N
         stale.fetch_balance()
 
 
-def test_ccxt_pro_hears_trades_orders_and_balances(gateway: Gateway) -> None:
-    async def scenario() -> tuple[list[dict[str, object]], list[dict[str, object]], object]:
+def test_ccxt_pro_hears_market_streams_orders_and_balances(gateway: Gateway) -> None:
+    async def scenario() -> dict[str, object]:
         exchange = ccxtpro.binanceusdm({"apiKey": KEY, "secret": SECRET})
         point_at_gateway(exchange, gateway.url, gateway.ws)
+        seen: dict[str, object] = {}
         try:
             await exchange.load_markets()
-            trades = await asyncio.wait_for(exchange.watch_trades(SYMBOL), 15)
+            seen["trades"] = await asyncio.wait_for(exchange.watch_trades(SYMBOL), 15)
+            seen["ohlcv"] = await asyncio.wait_for(exchange.watch_ohlcv(SYMBOL, "5m"), 15)
+            book = await asyncio.wait_for(exchange.watch_order_book(SYMBOL), 15)
+            first_nonce = book["nonce"]
+            book = await asyncio.wait_for(exchange.watch_order_book(SYMBOL), 15)
+            seen["book"] = (first_nonce, book["nonce"], book["timestamp"], book["bids"][0])
             orders_task = asyncio.create_task(exchange.watch_orders(SYMBOL))
             balance_task = asyncio.create_task(exchange.watch_balance())
             await asyncio.sleep(1.0)
             await exchange.create_order(SYMBOL, "market", "sell", 0.01)
-            orders = await asyncio.wait_for(orders_task, 10)
-            balance = await asyncio.wait_for(balance_task, 10)
-            return trades, orders, balance
+            seen["orders"] = await asyncio.wait_for(orders_task, 10)
+            seen["balance"] = await asyncio.wait_for(balance_task, 10)
+            return seen
         finally:
             await exchange.close()
 
-    trades, orders, balance = asyncio.run(scenario())
+    seen = asyncio.run(scenario())
     bars = raw_bars()
-    trade = trades[-1]
+    trade = seen["trades"][-1]  # type: ignore[index]
     open_ms = int(trade["timestamp"]) - FIVE_MIN
     assert trade["symbol"] == SYMBOL
     assert trade["price"] == float(bars[open_ms][3])
     assert trade["amount"] == float(bars[open_ms][4])
-    assert orders[-1]["symbol"] == SYMBOL
-    assert orders[-1]["amount"] == 0.01
-    assert "USDT" in balance
+    candle = seen["ohlcv"][-1]  # type: ignore[index]
+    assert candle[1:] == [float(x) for x in bars[candle[0]]]
+    first_nonce, nonce, book_ms, best_bid = seen["book"]  # type: ignore[misc]
+    assert nonce > first_nonce
+    assert best_bid == [float(bars[book_ms - FIVE_MIN][3]), float(bars[book_ms - FIVE_MIN][4])]
+    orders = seen["orders"]
+    assert orders[-1]["symbol"] == SYMBOL  # type: ignore[index]
+    assert orders[-1]["amount"] == 0.01  # type: ignore[index]
+    assert "USDT" in seen["balance"]  # type: ignore[operator]
+
+
+def test_time_in_force_ioc_and_fok(ex: ccxt.binanceusdm) -> None:
+    last = Decimal(str(ex.fetch_ticker(SYMBOL)["last"]))
+    away = float((last * Decimal("0.9")).quantize(Decimal("0.1")))
+    ioc = ex.create_order(SYMBOL, "limit", "buy", 0.002, away, {"timeInForce": "IOC"})
+    assert (ioc["status"], ioc["filled"]) == ("expired", 0)
+    fok = ex.create_order(SYMBOL, "limit", "sell", 0.002, away, {"timeInForce": "FOK"})
+    assert (fok["status"], fok["filled"]) == ("closed", 0.002)
 
 
 @pytest.fixture
@@ -315,3 +338,57 @@ def test_rate_limits_timeouts_secrets_and_sigterm(limited: Gateway) -> None:
     output = "".join(limited.output)
     assert SECRET not in output
     assert KEY not in output
+
+
+@pytest.fixture
+def crash(tmp_path: Path) -> Iterator[Gateway]:
+    """One XRP account with 1,000 USDT through the 2025-10-10 21:00 crash, at 600x."""
+    config = write_config(tmp_path / "crash.toml")
+    text = config.read_text().replace("BTCUSDT", "XRPUSDT").replace("BTC/USDT", "XRP/USDT")
+    config.write_text(text.replace('USDT = "10000"', 'USDT = "1000"').replace("= 10 }", "= 5 }"))
+    with running_gateway(config, "--speed", "600", "--start", "2025-10-10T21:00:00Z") as running:
+        yield running
+
+
+def test_the_venue_liquidates_at_the_liquidation_price_it_reported(crash: Gateway) -> None:
+    xrp = "XRP/USDT:USDT"
+    ex = client(crash)
+    key = ex.fapiPrivatePostListenKey()["listenKey"]
+
+    async def liquidation() -> dict[str, object]:
+        async with aiohttp.ClientSession() as session:
+            url = f"{crash.ws}/private/ws?listenKey={key}"
+            async with session.ws_connect(url) as ws:
+                last = Decimal(str(ex.fetch_ticker(xrp)["last"]))
+                quantity = (Decimal(4500) / last).quantize(Decimal("0.1"), ROUND_DOWN)
+                await asyncio.to_thread(ex.create_order, xrp, "market", "buy", float(quantity))
+                risk = ex.fapiPrivateV3GetPositionRisk({"symbol": "XRPUSDT"})[0]
+                wallet = ex.fapiPrivateV3GetAccount()["totalWalletBalance"]
+                async for message in ws:
+                    event = json.loads(message.data)
+                    if event["e"] == "ORDER_TRADE_UPDATE" and event["o"]["o"] == "LIQUIDATION":
+                        return {"risk": risk, "wallet": wallet, "fill": event["o"]}
+        raise AssertionError("the stream closed before a liquidation")
+
+    seen = asyncio.run(asyncio.wait_for(liquidation(), 30))
+    risk, fill = seen["risk"], seen["fill"]
+    size, entry = Decimal(risk["positionAmt"]), Decimal(risk["entryPrice"])
+    wallet = Decimal(seen["wallet"])
+    snapshot = AccountSnapshot(
+        balances={"USDT": wallet},
+        positions=(PositionSnapshot(xrp, size, entry, Decimal(risk["markPrice"]), Decimal(5)),),
+    )
+    reported = Decimal(risk["liquidationPrice"])
+    assert reported == BinanceUsdmCross().liquidation_price(snapshot, xrp)
+    assert (fill["x"], fill["X"], fill["S"]) == ("CALCULATED", "FILLED", "SELL")
+    assert fill["c"].startswith("autoclose-")
+    # the venue closes at the solved price rounded the adverse way to the mark's 1e-8 grid
+    at = reported.quantize(Decimal("1e-8"), ROUND_DOWN)
+    assert (Decimal(fill["z"]), Decimal(fill["ap"])) == (size, at)
+    assert ex.fetch_positions([xrp]) == []
+    trades = ex.fetch_my_trades(xrp)
+    assert (trades[-1]["price"], trades[-1]["amount"]) == (float(at), float(size))
+    clear = ex.fapiPrivateGetIncome({"incomeType": "INSURANCE_CLEAR"})
+    assert Decimal(clear[0]["income"]) == -(size * at * Decimal("0.005"))
+    pnl = ex.fapiPrivateGetIncome({"incomeType": "REALIZED_PNL"})
+    assert Decimal(pnl[-1]["income"]) == size * (at - entry)

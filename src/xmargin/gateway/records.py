@@ -24,9 +24,10 @@ from xmargin.model.events import (
     OrderTriggered,
 )
 from xmargin.model.numbers import ZERO
-from xmargin.model.orders import Order
+from xmargin.model.orders import Order, OrderSide, OrderStatus
 
 UserListener = Callable[[str, object, "OrderRecord | None"], None]
+EntryOf = Callable[[str, str], Decimal | None]
 
 
 @dataclass
@@ -122,9 +123,13 @@ class AccountRecords:
 class Records:
     """Every served account's records, kept current from the venue's events."""
 
-    def __init__(self, accounts: list[str], symbol_id: Callable[[str], str]) -> None:
+    def __init__(
+        self, accounts: list[str], symbol_id: Callable[[str], str], entry_of: EntryOf
+    ) -> None:
         self.accounts = {a: AccountRecords() for a in accounts}
         self._symbol_id = symbol_id
+        self._entry_of = entry_of
+        self._entries: dict[tuple[str, str], Decimal | None] = {}
         self._by_internal: dict[str, OrderRecord | AlgoRecord] = {}
         self._next_order = 1_000_000
         self._next_algo = 4_000_000
@@ -167,7 +172,11 @@ class Records:
             self._income(account, event.instrument, "FUNDING_FEE", -event.amount, event.asset, ms)
             self._tell(account, event, None)
             return
-        if isinstance(event, (Liquidated, MarginStateChanged)):
+        if isinstance(event, Liquidated):
+            self._tell(account, event, self._liquidation(event, ms))
+            self._note_entry(account, event.instrument)
+            return
+        if isinstance(event, MarginStateChanged):
             self._tell(account, event, None)
             return
         internal = getattr(event, "client_order_id", None)
@@ -181,6 +190,7 @@ class Records:
         record.update_ms = ms
         if isinstance(event, OrderFilled):
             self._fill(record, event, ms)
+            self._note_entry(account, event.instrument)
         elif isinstance(event, (OrderRejected, OrderCanceled, OrderExpired)):
             record.reason = event.reason
         if record.algo is not None and record.order.status.is_closed:
@@ -217,28 +227,101 @@ class Records:
         self._tell(algo.account, event, None)
         return None
 
-    def _fill(self, record: OrderRecord, event: OrderFilled, ms: int) -> None:
-        records = self.accounts[record.account]
-        quote_qty = event.quantity * event.price
-        record.cum_quote += quote_qty
+    def _note_entry(self, account: str, instrument: str) -> None:
+        """Remember the entry after each fill: a liquidation's PnL is from the entry before."""
+        self._entries[(account, instrument)] = self._entry_of(account, instrument)
+
+    def _liquidation(self, event: Liquidated, ms: int) -> OrderRecord:
+        """A liquidation fill as Binance reports it: an ``autoclose-`` market order, its trade,
+        the realised PnL from the entry before, and the clearance fee as INSURANCE_CLEAR."""
+        side = OrderSide.SELL if event.size > 0 else OrderSide.BUY
+        quantity = abs(event.size)
+        order = Order(f"autoclose-{ms}-{self._next_trade}", event.instrument, side, quantity)
+        order.transition(OrderStatus.SUBMITTED)
+        order.fill(quantity, event.price)
+        order_id = self.next_order_id()
+        record = OrderRecord(
+            order_id,
+            order.client_order_id,
+            event.account,
+            order,
+            "LIQUIDATION",
+            "IOC",
+            "CONTRACT_PRICE",
+            ms,
+            ms,
+            cum_quote=quantity * event.price,
+        )
+        self.accounts[event.account].orders[order_id] = record
+        entry = self._entries.get((event.account, event.instrument))
+        realized = ZERO if entry is None else event.size * (event.price - entry)
+        settle = self._settle(event.instrument)
+        trade_id = self._trade(record, side, quantity, event.price, ZERO, settle, realized, ms)
+        if realized:
+            self._income(
+                event.account, event.instrument, "REALIZED_PNL", realized, settle, ms, str(trade_id)
+            )
+        if event.fee:
+            self._income(
+                event.account,
+                event.instrument,
+                "INSURANCE_CLEAR",
+                -event.fee,
+                settle,
+                ms,
+                str(trade_id),
+            )
+        return record
+
+    @staticmethod
+    def _settle(instrument: str) -> str:
+        _, _, rest = instrument.partition(":")
+        return rest.split("-")[0] if rest else instrument.split("/")[1]
+
+    def _trade(
+        self,
+        record: OrderRecord,
+        side: OrderSide,
+        quantity: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        fee_asset: str,
+        realized: Decimal,
+        ms: int,
+        maker: bool = False,
+    ) -> int:
         trade_id = self._next_trade
         self._next_trade += 1
-        symbol = self._symbol_id(event.instrument)
-        records.trades.append(
+        self.accounts[record.account].trades.append(
             TradeRecord(
                 trade_id,
                 record.order_id,
-                symbol,
-                event.side.value.upper(),
-                event.price,
-                event.quantity,
-                quote_qty,
-                event.fee,
-                event.fee_asset,
-                event.realized_pnl,
-                event.liquidity == "maker",
+                self._symbol_id(record.order.instrument),
+                side.value.upper(),
+                price,
+                quantity,
+                quantity * price,
+                fee,
+                fee_asset,
+                realized,
+                maker,
                 ms,
             )
+        )
+        return trade_id
+
+    def _fill(self, record: OrderRecord, event: OrderFilled, ms: int) -> None:
+        record.cum_quote += event.quantity * event.price
+        trade_id = self._trade(
+            record,
+            event.side,
+            event.quantity,
+            event.price,
+            event.fee,
+            event.fee_asset,
+            event.realized_pnl,
+            ms,
+            event.liquidity == "maker",
         )
         if event.realized_pnl:
             self._income(

@@ -4,6 +4,7 @@ the served accounts and their listen keys."""
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from xmargin.backtest.feed import FeedSource
 from xmargin.gateway import errors
@@ -22,7 +23,7 @@ class GatewayService:
         self.settings = settings
         self.keys = settings.by_key()
         accounts = [c.account for c in settings.credentials]
-        self.records = Records(accounts, symbol_id)
+        self.records = Records(accounts, symbol_id, self._entry_of)
         runtime.kernel.bus.subscribe(object, self.records.on_event)
         venue = runtime.venue
         self.replay = MarketReplay(runtime.sources, venue.venue_id, venue.markets)
@@ -33,6 +34,10 @@ class GatewayService:
         for source, _row in seen:
             if source.kind == "ohlcv":
                 self.replay.note_step(source.instrument)
+
+    def _entry_of(self, account: str, instrument: str) -> Decimal | None:
+        position = self.runtime.ledger.book(account).positions.get(instrument)
+        return None if position is None or not position.size else position.entry_price
 
     def now_ms(self) -> int:
         return self.runtime.now_ms()

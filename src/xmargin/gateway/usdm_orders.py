@@ -110,7 +110,7 @@ def _position_side(params: Mapping[str, str]) -> None:
         raise errors.BinanceError(-4061, "Order's position side does not match user's setting.")
 
 
-def _client_id(service: GatewayService, account: str, raw: str | None, prefix: str) -> str:
+def _client_id(service: GatewayService, raw: str | None, prefix: str) -> str:
     if raw is None or raw == "":
         return f"{prefix}{service.records.next_order_id()}"
     if not CLIENT_ID.match(raw):
@@ -158,7 +158,7 @@ def place_order(service: GatewayService, account: str, params: Mapping[str, str]
     post_only = raw_tif == "GTX"
     reduce_only = _flag(params, "reduceOnly")
     records = service.account_records(account)
-    client_id = _client_id(service, account, params.get("newClientOrderId"), "gw")
+    client_id = _client_id(service, params.get("newClientOrderId"), "gw")
     if records.open_by_client_id(client_id) is not None:
         raise errors.duplicate_client_id()
     _check_notional(
@@ -221,7 +221,7 @@ def place_algo(service: GatewayService, account: str, params: Mapping[str, str])
         raise errors.invalid("workingType")
     reduce_only = _flag(params, "reduceOnly")
     records = service.account_records(account)
-    client_id = _client_id(service, account, params.get("clientAlgoId"), "gwalgo")
+    client_id = _client_id(service, params.get("clientAlgoId"), "gwalgo")
     known = records.algo_by_client_id(client_id)
     if known is not None and not known.order.status.is_closed:
         raise errors.duplicate_client_id()
@@ -287,12 +287,14 @@ def modify_order(service: GatewayService, account: str, params: Mapping[str, str
     order = record.order
     spec = service.symbol(params.get("symbol")).spec
     if order.order_type is not OrderType.LIMIT:
-        raise errors.BinanceError(-4135, "Invalid order type for modification.")  # sic
+        raise errors.invalid("orderId")  # only limit orders can be modified
     if _side(params) is not order.side:
-        raise errors.BinanceError(-5026, "Exceed maximum modify order limit.")
+        raise errors.invalid("side")
     quantity = _quantity(params, spec)
     price = _price(params, spec, "price", True)
     if order.status.is_closed:
+        raise errors.no_such_order()
+    if quantity == order.quantity and price == order.price:
         raise errors.BinanceError(-5027, "No need to modify the order.")
     service.runtime.modify(order, quantity, price)
     return order_json(record)

@@ -7,6 +7,7 @@ the account (``""`` when public) and the parameters, and returns the JSON to sen
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -66,9 +67,12 @@ def exchange_info(service: GatewayService, _account: str, _params: Mapping[str, 
 
 
 def server_time(_service: GatewayService, _account: str, _params: Mapping[str, str]) -> Any:
-    import time  # noqa: PLC0415 (the wall clock: signatures are checked against it)
-
+    """The wall clock, which signed requests' timestamps are checked against."""
     return {"serverTime": time.time_ns() // 1_000_000}
+
+
+def ping(_service: GatewayService, _account: str, _params: Mapping[str, str]) -> Any:
+    return {}
 
 
 def depth(service: GatewayService, _account: str, params: Mapping[str, str]) -> Any:
@@ -311,7 +315,7 @@ def close_listen_key(service: GatewayService, account_id: str, _params: Mapping[
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v1/exchangeInfo"): Route(exchange_info, PUBLIC),
     ("GET", "/fapi/v1/time"): Route(server_time, PUBLIC),
-    ("GET", "/fapi/v1/ping"): Route(lambda *_: {}, PUBLIC),
+    ("GET", "/fapi/v1/ping"): Route(ping, PUBLIC),
     ("GET", "/fapi/v1/depth"): Route(depth, PUBLIC),
     ("GET", "/fapi/v1/klines"): Route(klines, PUBLIC),
     ("GET", "/fapi/v1/markPriceKlines"): Route(mark_klines, PUBLIC),

@@ -20,21 +20,12 @@ from xmargin.backtest.feed import FeedSource
 from xmargin.core.clock import NANOS_PER_MILLI
 from xmargin.data.series import TradeSeries
 from xmargin.gateway import errors
-from xmargin.gateway.binance_json import order_status, symbol_id, text
+from xmargin.gateway.binance_json import symbol_id
 from xmargin.gateway.faults import FaultInjector
 from xmargin.gateway.market_replay import SymbolData, _number
 from xmargin.gateway.records import OrderRecord
 from xmargin.gateway.service import GatewayService
-from xmargin.model.events import (
-    FundingSettled,
-    Liquidated,
-    MarginStateChanged,
-    OrderAccepted,
-    OrderCanceled,
-    OrderExpired,
-    OrderFilled,
-    OrderModified,
-)
+from xmargin.gateway.user_events import user_messages
 
 Json = dict[str, Any]
 QUEUE_LIMIT = 10_000
@@ -52,6 +43,11 @@ class Connection:
         if not self.queue.full():
             self.queue.put_nowait(json.dumps(message, separators=(",", ":")))
 
+    def close(self) -> None:
+        """Close after what is queued (a dropped connection, injected by the faults)."""
+        if not self.queue.full():
+            self.queue.put_nowait(None)
+
 
 class StreamHub:
     def __init__(self, service: GatewayService, faults: FaultInjector) -> None:
@@ -61,7 +57,6 @@ class StreamHub:
         self.users: dict[str, list[Connection]] = {}
         self._books: dict[str, tuple[str, str, str, str]] = {}
         self._trade_ids: dict[str, int] = {}
-        self._liquidations = 0
         service.runtime.step_listeners.append(self.on_step)
         service.records.listeners.append(self.on_user_event)
 
@@ -226,9 +221,9 @@ class StreamHub:
 
     def _deliver(self, connection: Connection, message: Json) -> None:
         if self.faults.drop_websocket():
-            connection.queue.put_nowait(None) if not connection.queue.full() else None
-            return
-        connection.push(message)
+            connection.close()
+        else:
+            connection.push(message)
 
     # -- the user stream --------------------------------------------------------------------
 
@@ -236,163 +231,10 @@ class StreamHub:
         connections = self.users.get(account)
         if not connections:
             return
-        now = getattr(event, "ts_event", 0) // NANOS_PER_MILLI
-        messages: list[Json] = []
-        if record is not None and isinstance(
-            event, (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderModified)
-        ):
-            messages.append(self._order_update(event, record, now))
-            if isinstance(event, OrderFilled):
-                messages.append(self._account_update(account, "ORDER", now))
-        elif isinstance(event, FundingSettled):
-            messages.append(self._account_update(account, "FUNDING_FEE", now))
-        elif isinstance(event, Liquidated):
-            messages.append(self._liquidation(event, now))
-            messages.append(self._account_update(account, "ORDER", now))
-        elif isinstance(event, MarginStateChanged) and event.current == "margin_call":
-            messages.append(self._margin_call(account, now))
+        messages = user_messages(self.service, account, event, record)
         for connection in connections:
             for message in messages:
                 self._deliver(connection, message)
-
-    def _order_update(self, event: object, record: OrderRecord, now: int) -> Json:
-        order = record.order
-        execution = {
-            OrderAccepted: "NEW",
-            OrderFilled: "TRADE",
-            OrderCanceled: "CANCELED",
-            OrderExpired: "EXPIRED",
-            OrderModified: "AMENDMENT",
-        }[type(event)]
-        status = order_status(record)
-        if isinstance(event, OrderCanceled) and status == "EXPIRED":
-            execution = "EXPIRED"
-        fill: Json = {"l": "0", "L": "0", "n": "0", "N": "USDT", "t": 0, "m": False}
-        if isinstance(event, OrderFilled):
-            fill = {
-                "l": text(event.quantity),
-                "L": text(event.price),
-                "n": text(event.fee),
-                "N": event.fee_asset,
-                "t": self.service.account_records(record.account).trades[-1].trade_id,
-                "m": event.liquidity == "maker",
-                "rp": text(event.realized_pnl),
-            }
-        return {
-            "e": "ORDER_TRADE_UPDATE",
-            "E": now,
-            "T": now,
-            "o": {
-                "s": symbol_id(order.instrument),
-                "c": record.client_id,
-                "S": order.side.value.upper(),
-                "o": record.wire_type,
-                "f": record.time_in_force,
-                "q": text(order.quantity),
-                "p": text(order.price),
-                "ap": text(order.avg_fill_price),
-                "sp": text(order.trigger_price),
-                "x": execution,
-                "X": status,
-                "i": record.order_id,
-                "z": text(order.filled_quantity),
-                "T": now,
-                "b": "0",
-                "a": "0",
-                "R": order.reduce_only,
-                "wt": record.working_type,
-                "ot": record.wire_type,
-                "ps": "BOTH",
-                "cp": False,
-                **fill,
-            },
-        }
-
-    def _liquidation(self, event: Liquidated, now: int) -> Json:
-        self._liquidations += 1
-        side = "BUY" if event.size > 0 else "SELL"
-        return {
-            "e": "ORDER_TRADE_UPDATE",
-            "E": now,
-            "T": now,
-            "o": {
-                "s": symbol_id(event.instrument),
-                "c": f"autoclose-{now}-{self._liquidations}",
-                "S": side,
-                "o": "LIQUIDATION",
-                "f": "IOC",
-                "q": text(abs(event.size)),
-                "p": text(event.price),
-                "ap": text(event.price),
-                "sp": "0",
-                "x": "CALCULATED",
-                "X": "FILLED",
-                "i": 0,
-                "l": text(abs(event.size)),
-                "z": text(abs(event.size)),
-                "L": text(event.price),
-                "n": text(event.fee),
-                "N": "USDT",
-                "T": now,
-                "t": 0,
-                "m": False,
-                "R": True,
-                "ps": "BOTH",
-                "ot": "LIQUIDATION",
-            },
-        }
-
-    def _account_update(self, account: str, reason: str, now: int) -> Json:
-        sim = self.service.runtime.account(account)
-        markets = self.service.runtime.venue.markets
-        balances = [
-            {"a": a, "wb": text(v), "cw": text(v), "bc": "0"} for a, v in sim.book.balances.items()
-        ]
-        positions = []
-        for position in sim.book.positions.values():
-            market = markets[position.instrument]
-            mark = market.mark_exact() if market.has_price else position.entry_price
-            positions.append(
-                {
-                    "s": symbol_id(position.instrument),
-                    "pa": text(position.size),
-                    "ep": text(position.entry_price),
-                    "bep": text(position.entry_price),
-                    "cr": "0",
-                    "up": text(position.unrealized_pnl(mark)),
-                    "mt": "cross",
-                    "iw": "0",
-                    "ps": "BOTH",
-                }
-            )
-        return {
-            "e": "ACCOUNT_UPDATE",
-            "E": now,
-            "T": now,
-            "a": {"m": reason, "B": balances, "P": positions},
-        }
-
-    def _margin_call(self, account: str, now: int) -> Json:
-        report = self.service.report(account)
-        wallet = report.details.get("wallet_balance", report.collateral)
-        return {
-            "e": "MARGIN_CALL",
-            "E": now,
-            "cw": text(wallet),
-            "p": [
-                {
-                    "s": symbol_id(e.instrument),
-                    "ps": "BOTH",
-                    "pa": text(e.size),
-                    "mt": "CROSSED",
-                    "iw": "0",
-                    "mp": text(e.price),
-                    "up": text(e.unrealized_pnl),
-                    "mm": text(e.maintenance_margin),
-                }
-                for e in report.exposures
-            ],
-        }
 
     # -- connections ------------------------------------------------------------------------
 

@@ -1,0 +1,65 @@
+"""Public market data as of the data clock, from hand-made bars (venue_fixture.BARS)."""
+
+from __future__ import annotations
+
+import pytest
+from tests.unit.gateway.venue_fixture import FIVE_MIN, T0, service
+
+from xmargin.gateway.errors import BinanceError
+
+END = T0 + 6 * FIVE_MIN  # every bar closed
+
+
+def test_only_closed_bars_are_served() -> None:
+    gateway, _ = service(start_ms=T0 + 2 * FIVE_MIN + 60_000)
+    rows = gateway.replay.klines({"symbol": "BTCUSDT", "interval": "5m"}, gateway.now_ms())
+    assert [r[0] for r in rows] == [T0, T0 + FIVE_MIN]
+    assert rows[1][1:7] == ["100.5", "102", "100", "101.5", "20", T0 + 2 * FIVE_MIN - 1]
+
+
+def test_klines_aggregate_to_longer_intervals() -> None:
+    gateway, _ = service()
+    rows = gateway.replay.klines({"symbol": "BTCUSDT", "interval": "15m"}, END)
+    # bars 0-2 and 3-5 by hand: open of the first, extremes, close of the last, volume sum
+    assert [r[:6] for r in rows] == [
+        [T0, "100", "102", "98", "99", "60"],
+        [T0 + 3 * FIVE_MIN, "99", "103", "97", "101.2", "150"],
+    ]
+    start = gateway.replay.klines(
+        {"symbol": "BTCUSDT", "interval": "5m", "startTime": str(T0 + FIVE_MIN), "limit": "2"}, END
+    )
+    assert [r[0] for r in start] == [T0 + FIVE_MIN, T0 + 2 * FIVE_MIN]
+    last_two = gateway.replay.klines({"symbol": "BTCUSDT", "interval": "5m", "limit": "2"}, END)
+    assert [r[4] for r in last_two] == ["102", "101.2"]
+
+
+def test_bad_symbols_and_intervals_are_binances_errors() -> None:
+    gateway, _ = service()
+    with pytest.raises(BinanceError, match="Invalid symbol"):
+        gateway.replay.klines({"symbol": "ETHUSDT", "interval": "5m"}, END)
+    with pytest.raises(BinanceError, match="parameter 'interval' is not valid"):
+        gateway.replay.klines({"symbol": "BTCUSDT", "interval": "7m"}, END)
+    with pytest.raises(BinanceError, match="parameter 'interval' is not valid"):
+        gateway.replay.klines({"symbol": "BTCUSDT", "interval": "1m"}, END)
+
+
+def test_funding_history_and_the_next_funding_time() -> None:
+    gateway, _ = service(start_ms=T0 + 15 * 60_000)
+    now = gateway.now_ms()
+    rows = gateway.replay.funding_history({"symbol": "BTCUSDT"}, now)
+    assert [(r["fundingTime"], r["fundingRate"]) for r in rows] == [(T0 + 600_000, "0.0001")]
+    index = gateway.replay.premium_index(gateway.symbol("BTCUSDT"), now)
+    assert (index["lastFundingRate"], index["nextFundingTime"]) == ("0.0001", T0 + 25 * 60_000)
+    assert index["markPrice"] == "99"  # the close of the 00:10 bar, the last closed (no mark feed)
+
+
+def test_the_synthesised_book_moves_one_update_per_step() -> None:
+    gateway, wall = service(speed=60)
+    first = gateway.replay.depth({"symbol": "BTCUSDT"}, gateway.now_ms())
+    assert first["bids"] == [["100.5", "10"]]
+    assert first["asks"] == [["100.6", "10"]]  # one tick above the last price
+    wall.ns += 5 * 1_000_000_000  # five wall seconds at 60x: the next bar closes
+    gateway.runtime.catch_up()
+    second = gateway.replay.depth({"symbol": "BTCUSDT"}, gateway.now_ms())
+    assert second["lastUpdateId"] == first["lastUpdateId"] + 1
+    assert second["bids"] == [["101.5", "20"]]

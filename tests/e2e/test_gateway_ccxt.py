@@ -11,6 +11,9 @@ import asyncio
 import csv
 import gzip
 import json
+import random
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -148,6 +151,32 @@ def test_market_order_fills_and_the_liquidation_price_is_the_margin_models(
     assert row["liquidationPrice"] == float(gateway_liq)
 
 
+def test_xmargin_margin_computes_the_same_figures_for_the_same_state(
+    ex: ccxt.binanceusdm, tmp_path: Path
+) -> None:
+    for _attempt in range(5):
+        account = ex.fapiPrivateV3GetAccount()
+        risk = ex.fapiPrivateV3GetPositionRisk({"symbol": "BTCUSDT"})[0]
+        if ex.fapiPrivateV3GetAccount()["totalWalletBalance"] == account["totalWalletBalance"]:
+            break
+    path = tmp_path / "from_gateway.toml"
+    path.write_text(
+        'venue = "binance_usdm_cross"\n'
+        f'[balances]\nUSDT = "{account["totalWalletBalance"]}"\n'
+        f'[[positions]]\ninstrument = "{SYMBOL}"\nsize = "{risk["positionAmt"]}"\n'
+        f'entry_price = "{risk["entryPrice"]}"\nmark_price = "{risk["markPrice"]}"\n'
+        "leverage = 10\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "xmargin.app.cli", "margin", str(path), "--json"]
+    shown = json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)
+    row = shown["positions"][0]
+    cli_liq = Decimal(row["liquidation_price"])
+    assert Decimal(risk["liquidationPrice"]).quantize(cli_liq) == cli_liq
+    assert Decimal(row["maintenance_margin"]) == Decimal(risk["maintMargin"])
+    assert Decimal(shown["maintenance_margin_required"]) == Decimal(account["totalMaintMargin"])
+
+
 def test_limit_orders_rest_edit_and_cancel(ex: ccxt.binanceusdm) -> None:
     last = Decimal(str(ex.fetch_ticker(SYMBOL)["last"]))
     low = (last * Decimal("0.9")).quantize(Decimal("0.1"))
@@ -276,9 +305,14 @@ def test_ccxt_pro_hears_market_streams_orders_and_balances(gateway: Gateway) -> 
             seen["book"] = (first_nonce, book["nonce"], book["timestamp"], book["bids"][0])
             orders_task = asyncio.create_task(exchange.watch_orders(SYMBOL))
             balance_task = asyncio.create_task(exchange.watch_balance())
-            await asyncio.sleep(1.0)
-            await exchange.create_order(SYMBOL, "market", "sell", 0.01)
-            seen["orders"] = await asyncio.wait_for(orders_task, 10)
+            # the user stream connects in the background: an order filled before it is
+            # connected is not replayed (as on Binance), so sell again until one is heard
+            for _attempt in range(5):
+                await exchange.create_order(SYMBOL, "market", "sell", 0.01)
+                done, _ = await asyncio.wait({orders_task}, timeout=3)
+                if done:
+                    break
+            seen["orders"] = await asyncio.wait_for(orders_task, 1)
             seen["balance"] = await asyncio.wait_for(balance_task, 10)
             return seen
         finally:
@@ -392,3 +426,45 @@ def test_the_venue_liquidates_at_the_liquidation_price_it_reported(crash: Gatewa
     assert Decimal(clear[0]["income"]) == -(size * at * Decimal("0.005"))
     pnl = ex.fapiPrivateGetIncome({"incomeType": "REALIZED_PNL"})
     assert Decimal(pnl[-1]["income"]) == size * (at - entry)
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Iterator[Gateway]:
+    extra = "\n[gateway.faults]\nseed = 3\nerror_share = 0.5\nws_drop_share = 1\n"
+    config = write_config(tmp_path / "faulty.toml", extra)
+    with running_gateway(config, "--speed", "600", "--start", START) as running:
+        yield running
+
+
+def test_injected_server_errors_follow_the_seed_and_websockets_drop(faulty: Gateway) -> None:
+    ex = ccxt.binanceusdm({"enableRateLimit": False})
+    point_at_gateway(ex, faulty.url, faulty.ws)
+    outcomes = []
+    for _ in range(20):
+        try:
+            ex.fapiPublicGetTime()
+            outcomes.append(False)
+        except ccxt.OperationFailed as failed:
+            assert "An unknown error occurred" in str(failed)
+            outcomes.append(True)
+    draws = random.Random(3)
+    assert outcomes == [draws.random() < 0.5 for _ in range(20)]
+
+    for attempt in range(10):  # each attempt is the next draw: failures are retried
+        try:
+            ex.load_markets()
+            break
+        except ccxt.OperationFailed:
+            assert attempt < 9
+
+    async def watch() -> None:
+        exchange = ccxtpro.binanceusdm()
+        point_at_gateway(exchange, faulty.url, faulty.ws)
+        exchange.set_markets(ex.markets, ex.currencies)
+        try:
+            await asyncio.wait_for(exchange.watch_trades(SYMBOL), 15)
+        finally:
+            await exchange.close()
+
+    with pytest.raises(ccxt.NetworkError, match="closed"):
+        asyncio.run(watch())

@@ -98,26 +98,37 @@ class AccountRecords:
     algos: dict[int, AlgoRecord] = field(default_factory=dict)
     trades: list[TradeRecord] = field(default_factory=list)
     income: list[IncomeRecord] = field(default_factory=list)
+    latest: dict[str, OrderRecord] = field(default_factory=dict)
+    latest_algo: dict[str, AlgoRecord] = field(default_factory=dict)
 
     def open_by_client_id(self, client_id: str) -> OrderRecord | None:
-        for record in self.orders.values():
-            if record.client_id == client_id and not record.order.status.is_closed:
-                return record
-        return None
+        """The open order with this client id (only the latest one can be open)."""
+        record = self.latest.get(client_id)
+        return None if record is None or record.order.status.is_closed else record
 
     def by_client_id(self, client_id: str) -> OrderRecord | None:
-        found = None
-        for record in self.orders.values():
-            if record.client_id == client_id:
-                found = record
-        return found
+        """The latest order with this client id, as Binance answers ``origClientOrderId``."""
+        record = self.latest.get(client_id)
+        return record if record is not None and record.order_id in self.orders else None
 
     def algo_by_client_id(self, client_id: str) -> AlgoRecord | None:
-        found = None
-        for record in self.algos.values():
-            if record.client_algo_id == client_id:
-                found = record
-        return found
+        record = self.latest_algo.get(client_id)
+        return record if record is not None and record.algo_id in self.algos else None
+
+    def forget_order(self, record: OrderRecord, previous: OrderRecord | None) -> None:
+        """Drop a rejected order (Binance keeps none); its client id names ``previous`` again."""
+        del self.orders[record.order_id]
+        if previous is None:
+            self.latest.pop(record.client_id, None)
+        else:
+            self.latest[record.client_id] = previous
+
+    def forget_algo(self, record: AlgoRecord, previous: AlgoRecord | None) -> None:
+        del self.algos[record.algo_id]
+        if previous is None:
+            self.latest_algo.pop(record.client_algo_id, None)
+        else:
+            self.latest_algo[record.client_algo_id] = previous
 
 
 class Records:
@@ -143,11 +154,15 @@ class Records:
         return f"gw-{self._internal}"
 
     def add_order(self, record: OrderRecord) -> None:
-        self.accounts[record.account].orders[record.order_id] = record
+        records = self.accounts[record.account]
+        records.orders[record.order_id] = record
+        records.latest[record.client_id] = record
         self._by_internal[record.order.client_order_id] = record
 
     def add_algo(self, record: AlgoRecord) -> None:
-        self.accounts[record.account].algos[record.algo_id] = record
+        records = self.accounts[record.account]
+        records.algos[record.algo_id] = record
+        records.latest_algo[record.client_algo_id] = record
         self._by_internal[record.order.client_order_id] = record
 
     def next_order_id(self) -> int:
@@ -253,6 +268,7 @@ class Records:
             cum_quote=quantity * event.price,
         )
         self.accounts[event.account].orders[order_id] = record
+        self.accounts[event.account].latest[record.client_id] = record
         entry = self._entries.get((event.account, event.instrument))
         realized = ZERO if entry is None else event.size * (event.price - entry)
         settle = self._settle(event.instrument)

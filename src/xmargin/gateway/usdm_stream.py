@@ -240,13 +240,13 @@ class StreamHub:
 
     async def market_socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
         connection = Connection(ws)
         tail = request.match_info.get("tail", "").strip("/")
         if tail and not tail.isdigit():
             connection.streams.update(s.lower() for s in tail.split("/") if "@" in s)
-        self.market.append(connection)
+        self.market.append(connection)  # before the handshake: nothing after it is missed
         try:
+            await ws.prepare(request)
             await self._pump(connection, self._on_market_message)
         finally:
             self.market.remove(connection)
@@ -282,10 +282,10 @@ class StreamHub:
                 text=json.dumps(error.body()), content_type="application/json"
             ) from None
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
         connection = Connection(ws)
         self.users.setdefault(account, []).append(connection)
         try:
+            await ws.prepare(request)
             await self._pump(connection, lambda _c, _raw: None)
         finally:
             self.users[account].remove(connection)

@@ -16,7 +16,6 @@ from xmargin.core.clock import NANOS_PER_MILLI
 from xmargin.model.events import (
     FundingSettled,
     Liquidated,
-    MarginStateChanged,
     OrderCanceled,
     OrderExpired,
     OrderFilled,
@@ -26,7 +25,7 @@ from xmargin.model.events import (
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import Order, OrderSide, OrderStatus
 
-UserListener = Callable[[str, object, "OrderRecord | None"], None]
+UserListener = Callable[[str, object, "OrderRecord | AlgoRecord | None"], None]
 EntryOf = Callable[[str, str], Decimal | None]
 
 
@@ -191,9 +190,6 @@ class Records:
             self._tell(account, event, self._liquidation(event, ms))
             self._note_entry(account, event.instrument)
             return
-        if isinstance(event, MarginStateChanged):
-            self._tell(account, event, None)
-            return
         internal = getattr(event, "client_order_id", None)
         record = self._by_internal.get(internal) if internal else None
         if record is None:
@@ -208,10 +204,11 @@ class Records:
             self._note_entry(account, event.instrument)
         elif isinstance(event, (OrderRejected, OrderCanceled, OrderExpired)):
             record.reason = event.reason
+        self._tell(account, event, record)
         if record.algo is not None and record.order.status.is_closed:
             record.algo.status = "FINISHED"
             record.algo.update_ms = ms
-        self._tell(account, event, record)
+            self._tell(account, event, record.algo)
 
     def _algo_event(self, algo: AlgoRecord, event: object, ms: int) -> OrderRecord | None:
         """Before it triggers an algo order has no regular order; on trigger it gets one."""
@@ -232,14 +229,14 @@ class Records:
             )
             algo.actual = actual
             self.add_order(actual)
-            self._tell(algo.account, event, None)
+            self._tell(algo.account, event, algo)
             return None
         if isinstance(event, OrderCanceled):
             algo.status = "CANCELED"
         elif isinstance(event, (OrderRejected, OrderExpired)):
             algo.status = "REJECTED" if isinstance(event, OrderRejected) else "EXPIRED"
             algo.reason = event.reason
-        self._tell(algo.account, event, None)
+        self._tell(algo.account, event, algo)
         return None
 
     def _note_entry(self, account: str, instrument: str) -> None:
@@ -377,6 +374,6 @@ class Records:
         )
         self._next_tran += 1
 
-    def _tell(self, account: str, event: object, record: OrderRecord | None) -> None:
+    def _tell(self, account: str, event: object, record: OrderRecord | AlgoRecord | None) -> None:
         for listener in self.listeners:
             listener(account, event, record)

@@ -23,9 +23,10 @@ from xmargin.gateway import errors
 from xmargin.gateway.binance_json import symbol_id
 from xmargin.gateway.faults import FaultInjector
 from xmargin.gateway.market_replay import SymbolData, _number
-from xmargin.gateway.records import OrderRecord
+from xmargin.gateway.records import AlgoRecord, OrderRecord
 from xmargin.gateway.service import GatewayService
-from xmargin.gateway.user_events import user_messages
+from xmargin.gateway.user_events import margin_call, user_messages
+from xmargin.margin.base import MarginState
 
 Json = dict[str, Any]
 QUEUE_LIMIT = 10_000
@@ -57,15 +58,18 @@ class StreamHub:
         self.users: dict[str, list[Connection]] = {}
         self._books: dict[str, tuple[str, str, str, str]] = {}
         self._trade_ids: dict[str, int] = {}
+        self._states: dict[str, MarginState] = {}
         service.runtime.step_listeners.append(self.on_step)
         service.records.listeners.append(self.on_user_event)
 
     # -- market streams ---------------------------------------------------------------------
 
     def on_step(self, ts: int, seen: list[tuple[FeedSource, int]]) -> None:
+        now = ts // NANOS_PER_MILLI
+        if self.users:
+            self._margin_calls(now)
         if not self.market:
             return
-        now = ts // NANOS_PER_MILLI
         replay = self.service.replay
         for source, row in seen:
             data = replay.symbols.get(symbol_id(source.instrument))
@@ -227,7 +231,27 @@ class StreamHub:
 
     # -- the user stream --------------------------------------------------------------------
 
-    def on_user_event(self, account: str, event: object, record: OrderRecord | None) -> None:
+    def _margin_calls(self, now: int) -> None:
+        """``MARGIN_CALL`` when a listened-to account enters the model's margin-call band
+        (the simulated venue tracks only liquidation states, so the gateway asks the model)."""
+        venue = self.service.runtime.venue
+        for account, connections in self.users.items():
+            if not connections:
+                continue
+            sim = venue.accounts[account]
+            state = MarginState.OK
+            if sim.has_exposure():
+                state = sim.model.headline(venue.snapshot(sim))[0]
+            before = self._states.get(account, MarginState.OK)
+            self._states[account] = state
+            if state is MarginState.MARGIN_CALL and before is not MarginState.MARGIN_CALL:
+                message = margin_call(self.service, account, now)
+                for connection in connections:
+                    self._deliver(connection, message)
+
+    def on_user_event(
+        self, account: str, event: object, record: OrderRecord | AlgoRecord | None
+    ) -> None:
         connections = self.users.get(account)
         if not connections:
             return

@@ -14,6 +14,7 @@ cost of the gateway's own order entry (``usdm_orders.place_order`` + ``cancel_or
 from __future__ import annotations
 
 import argparse
+import decimal
 import http.client
 import json
 import statistics
@@ -144,7 +145,8 @@ def main() -> None:
         config.write_text(
             config.read_text().replace("weight_limit = 2400", "weight_limit = 10000000")
         )
-        wire = over_the_wire(config, args.orders)
+        with decimal.localcontext():  # ccxt sets the thread's decimal rounding: keep ours
+            wire = over_the_wire(config, args.orders)
         local = in_process(config, args.orders)
     result = {"wire": wire, "in_process": local}
     if args.json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import decimal
 import gzip
 import json
 import random
@@ -68,6 +69,14 @@ def raw_funding_rate(ts_ms: int) -> Decimal:
             if row["ts_ms"] == str(ts_ms) and row["symbol"].startswith("BTC"):
                 return Decimal(row["funding_rate"])
     raise AssertionError(f"no funding at {ts_ms}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def decimal_context_kept() -> Iterator[None]:
+    """ccxt sets the thread's decimal context when it rounds (ROUND_HALF_UP, Underflow
+    trapped): let it change a copy, so the rest of the suite keeps Python's default."""
+    with decimal.localcontext():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -228,6 +228,29 @@ def test_reduce_only_and_stop_market_through_algo_orders(ex: ccxt.binanceusdm) -
     assert position["contracts"] == 0.4
 
 
+def test_ccxts_binance_class_trades_the_perpetual_as_freqtrade_configures_it(
+    gateway: Gateway,
+) -> None:
+    exchange = ccxt.binance(
+        {
+            "apiKey": KEY,
+            "secret": SECRET,
+            "enableRateLimit": False,
+            "options": {"defaultType": "swap"},
+        }
+    )
+    point_at_gateway(exchange, gateway.url, gateway.ws)
+    exchange.load_markets()
+    assert [s for s, m in exchange.markets.items() if m["swap"]] == [SYMBOL]
+    last = Decimal(str(exchange.fetch_ticker(SYMBOL)["last"]))
+    away = float((last * Decimal("0.9")).quantize(Decimal("0.1")))
+    order = exchange.create_order(SYMBOL, "limit", "buy", 0.002, away)
+    assert exchange.fetch_order(order["id"], SYMBOL)["status"] == "open"
+    assert exchange.cancel_order(order["id"], SYMBOL)["status"] == "canceled"
+    assert exchange.fetch_balance()["USDT"]["total"] > 0
+    assert exchange.fapiPrivateGetPositionSideDual() == {"dualSidePosition": False}
+
+
 def test_leverage_and_brackets(ex: ccxt.binanceusdm) -> None:
     assert ex.set_leverage(5, SYMBOL)["leverage"] == 5
     tiers = ex.fetch_leverage_tiers([SYMBOL])[SYMBOL]
@@ -308,6 +331,8 @@ def test_ccxt_pro_hears_market_streams_orders_and_balances(gateway: Gateway) -> 
             await exchange.load_markets()
             seen["trades"] = await asyncio.wait_for(exchange.watch_trades(SYMBOL), 15)
             seen["ohlcv"] = await asyncio.wait_for(exchange.watch_ohlcv(SYMBOL, "5m"), 15)
+            seen["mark"] = await asyncio.wait_for(exchange.watch_mark_price(SYMBOL), 15)
+            seen["ticker"] = await asyncio.wait_for(exchange.watch_ticker(SYMBOL), 15)
             book = await asyncio.wait_for(exchange.watch_order_book(SYMBOL), 15)
             first_nonce = book["nonce"]
             book = await asyncio.wait_for(exchange.watch_order_book(SYMBOL), 15)
@@ -336,6 +361,12 @@ def test_ccxt_pro_hears_market_streams_orders_and_balances(gateway: Gateway) -> 
     assert trade["amount"] == float(bars[open_ms][4])
     candle = seen["ohlcv"][-1]  # type: ignore[index]
     assert candle[1:] == [float(x) for x in bars[candle[0]]]
+    mark = seen["mark"]
+    hour = int(mark["timestamp"]) - int(mark["timestamp"]) % 3_600_000  # type: ignore[index]
+    assert mark["markPrice"] == float(raw_mark_close(hour - 3_600_000))  # type: ignore[index]
+    ticker = seen["ticker"]
+    ticker_open = int(ticker["timestamp"]) - FIVE_MIN  # type: ignore[index]
+    assert ticker["last"] == float(bars[ticker_open][3])  # type: ignore[index]
     first_nonce, nonce, book_ms, best_bid = seen["book"]  # type: ignore[misc]
     assert nonce > first_nonce
     assert best_bid == [float(bars[book_ms - FIVE_MIN][3]), float(bars[book_ms - FIVE_MIN][4])]

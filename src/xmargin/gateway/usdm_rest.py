@@ -66,6 +66,18 @@ def exchange_info(service: GatewayService, _account: str, _params: Mapping[str, 
     }
 
 
+def no_markets(service: GatewayService, _account: str, _params: Mapping[str, str]) -> Any:
+    """Spot and coin-margined exchange info: no markets are served there (ccxt's ``binance``
+    class, which Freqtrade uses for futures, loads them before the USDⓈ-M ones)."""
+    return {
+        "timezone": "UTC",
+        "serverTime": time.time_ns() // 1_000_000,
+        "rateLimits": [],
+        "exchangeFilters": [],
+        "symbols": [],
+    }
+
+
 def server_time(_service: GatewayService, _account: str, _params: Mapping[str, str]) -> Any:
     """The wall clock, which signed requests' timestamps are checked against."""
     return {"serverTime": time.time_ns() // 1_000_000}
@@ -350,6 +362,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/fapi/v1/listenKey"): Route(new_listen_key, KEY),
     ("PUT", "/fapi/v1/listenKey"): Route(new_listen_key, KEY),
     ("DELETE", "/fapi/v1/listenKey"): Route(close_listen_key, KEY),
+    ("GET", "/api/v3/exchangeInfo"): Route(no_markets, PUBLIC),
+    ("GET", "/api/v3/time"): Route(server_time, PUBLIC),
+    ("GET", "/dapi/v1/exchangeInfo"): Route(no_markets, PUBLIC),
+    ("GET", "/sapi/v1/margin/isolated/allPairs"): Route(nothing, SIGNED),
     ("GET", "/sapi/v1/capital/config/getall"): Route(nothing, SIGNED),
     ("GET", "/sapi/v1/margin/allPairs"): Route(nothing, SIGNED),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -38,7 +38,16 @@ class Connection:
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
         self.streams: set[str] = set()
+        self.wanted: set[str] = set()  # the same, lower-cased
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
+
+    def subscribe(self, names: Iterable[str]) -> None:
+        self.streams.update(names)
+        self.wanted = {s.lower() for s in self.streams}
+
+    def unsubscribe(self, names: Iterable[str]) -> None:
+        self.streams.difference_update(names)
+        self.wanted = {s.lower() for s in self.streams}
 
     def push(self, message: Json) -> None:
         if not self.queue.full():
@@ -114,7 +123,7 @@ class StreamHub:
             self._trade(lower, now, close, float(bars.volume[row]), close < open_)
         symbol = symbol_id(data.spec.symbol)
         for stream in {
-            s for c in self.market for s in c.streams if s.startswith(f"{lower}@kline_")
+            s for c in self.market for s in c.streams if s.lower().startswith(f"{lower}@kline_")
         }:
             interval = stream.partition("@kline_")[2]
             try:
@@ -219,8 +228,11 @@ class StreamHub:
         )
 
     def _send(self, stream: str, message: Json) -> None:
+        """Push to the connections subscribed to ``stream`` (or a variant: ``@depth@100ms``);
+        stream names compare case-insensitively, as Binance's do."""
+        wanted = stream.lower()
         for connection in self.market:
-            if any(s == stream or s.startswith(stream + "@") for s in connection.streams):
+            if any(s == wanted or s.startswith(wanted + "@") for s in connection.wanted):
                 self._deliver(connection, message)
 
     def _deliver(self, connection: Connection, message: Json) -> None:
@@ -267,7 +279,7 @@ class StreamHub:
         connection = Connection(ws)
         tail = request.match_info.get("tail", "").strip("/")
         if tail and not tail.isdigit():
-            connection.streams.update(s.lower() for s in tail.split("/") if "@" in s)
+            connection.subscribe(s for s in tail.split("/") if "@" in s)
         self.market.append(connection)  # before the handshake: nothing after it is missed
         try:
             await ws.prepare(request)
@@ -285,10 +297,10 @@ class StreamHub:
             connection.push({"error": {"code": 3, "msg": "Invalid JSON"}})
             return
         if method == "SUBSCRIBE" and isinstance(params, list):
-            connection.streams.update(str(p).lower() for p in params)
+            connection.subscribe(str(p) for p in params)
             connection.push({"result": None, "id": ident})
         elif method == "UNSUBSCRIBE" and isinstance(params, list):
-            connection.streams.difference_update(str(p).lower() for p in params)
+            connection.unsubscribe(str(p) for p in params)
             connection.push({"result": None, "id": ident})
         elif method == "LIST_SUBSCRIPTIONS":
             connection.push({"result": sorted(connection.streams), "id": ident})

@@ -408,7 +408,16 @@ def test_rate_limits_timeouts_secrets_and_sigterm(limited: Gateway) -> None:
         urllib.request.urlopen(request, timeout=5)
     assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
     assert int(refused.value.headers["X-MBX-USED-WEIGHT-1M"]) > 80
-    assert limited.stop() == 0
+
+    async def stop_while_streaming() -> int:
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(limited.ws + "/public/ws/1") as ws:
+                subscribe = {"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 7}
+                await ws.send_str(json.dumps(subscribe))
+                assert json.loads(await ws.receive_str()) == {"result": None, "id": 7}
+                return await asyncio.to_thread(limited.stop)  # SIGTERM with a socket open
+
+    assert asyncio.run(stop_while_streaming()) == 0
     output = "".join(limited.output)
     assert SECRET not in output
     assert KEY not in output

@@ -155,7 +155,7 @@ async def serve(
 ) -> None:
     """Serve until SIGTERM or SIGINT; announce the base URL once listening."""
     service = app[SERVICE]
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from xmargin.backtest.feed import FeedSource
 from xmargin.core.clock import NANOS_PER_MILLI
@@ -351,6 +351,12 @@ class StreamHub:
             sender.cancel()
 
 
+async def _close_all(hub: StreamHub) -> None:
+    for connection in [*hub.market, *(c for cs in hub.users.values() for c in cs)]:
+        if not connection.ws.closed:
+            await connection.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
 def add_stream_routes(
     app: web.Application, service: GatewayService, faults: FaultInjector
 ) -> StreamHub:
@@ -358,4 +364,10 @@ def add_stream_routes(
     for prefix in ("/public/ws", "/market/ws", "/ws", "/stream/ws"):
         app.router.add_get(prefix + "{tail:.*}", hub.market_socket)
     app.router.add_get("/private/ws{tail:.*}", hub.user_socket)
+
+    async def close_websockets(_app: web.Application) -> None:
+        """On shutdown close every websocket first: their handlers never end by themselves."""
+        await _close_all(hub)
+
+    app.on_shutdown.append(close_websockets)
     return hub

@@ -410,12 +410,12 @@ def test_rate_limits_timeouts_secrets_and_sigterm(limited: Gateway) -> None:
     assert int(refused.value.headers["X-MBX-USED-WEIGHT-1M"]) > 80
 
     async def stop_while_streaming() -> int:
-        async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(limited.ws + "/public/ws/1") as ws:
-                subscribe = {"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 7}
-                await ws.send_str(json.dumps(subscribe))
-                assert json.loads(await ws.receive_str()) == {"result": None, "id": 7}
-                return await asyncio.to_thread(limited.stop)  # SIGTERM with a socket open
+        url = limited.ws + "/public/ws/1"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            subscribe = {"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 7}
+            await ws.send_str(json.dumps(subscribe))
+            assert json.loads(await ws.receive_str()) == {"result": None, "id": 7}
+            return await asyncio.to_thread(limited.stop)  # SIGTERM with a socket open
 
     assert asyncio.run(stop_while_streaming()) == 0
     output = "".join(limited.output)

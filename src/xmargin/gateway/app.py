@@ -134,20 +134,21 @@ def build_app(
 async def _tick(service: GatewayService) -> None:
     """Keep the venue stepping with the data clock while no request arrives."""
     runtime = service.runtime
+    ended = False
     while True:
         try:
+            service.expire_listen_keys(wall_ms())
             runtime.catch_up()
         except Exception as exc:
             LOG.error("stepping failed: %s: %s", type(exc).__name__, exc)
             raise
-        if runtime.finished:
+        if runtime.finished and not ended:
+            ended = True
             LOG.warning(
                 "the data ends at %s: prices no longer move; orders still trade at the last prices",
                 runtime.last_data_iso(),
             )
-            break
         await asyncio.sleep(TICK_S)
-    await asyncio.Event().wait()
 
 
 async def serve(

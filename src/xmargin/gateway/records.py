@@ -172,9 +172,6 @@ class Records:
         self._next_algo += 1
         return self._next_algo
 
-    def record_of(self, internal_id: str) -> OrderRecord | AlgoRecord | None:
-        return self._by_internal.get(internal_id)
-
     # -- the bus ------------------------------------------------------------------------------
 
     def on_event(self, event: object) -> None:

@@ -22,7 +22,7 @@ from xmargin.data.series import TradeSeries
 from xmargin.gateway import errors
 from xmargin.gateway.binance_json import symbol_id
 from xmargin.gateway.faults import FaultInjector
-from xmargin.gateway.market_replay import SymbolData, _number
+from xmargin.gateway.market_replay import SymbolData, float_text
 from xmargin.gateway.records import AlgoRecord, OrderRecord
 from xmargin.gateway.service import GatewayService
 from xmargin.gateway.user_events import margin_call, user_messages
@@ -70,6 +70,7 @@ class StreamHub:
         self._states: dict[str, MarginState] = {}
         service.runtime.step_listeners.append(self.on_step)
         service.records.listeners.append(self.on_user_event)
+        service.listen_key_closed.append(self.on_listen_key_closed)
 
     # -- market streams ---------------------------------------------------------------------
 
@@ -217,8 +218,8 @@ class StreamHub:
             "E": now,
             "T": now,
             "s": symbol,
-            "p": _number(price),
-            "q": _number(qty),
+            "p": float_text(price),
+            "q": float_text(qty),
             "m": buyer_maker,
         }
         self._send(f"{lower}@trade", {"e": "trade", "t": trade_id, "X": "MARKET", **body})
@@ -242,6 +243,13 @@ class StreamHub:
             connection.push(message)
 
     # -- the user stream --------------------------------------------------------------------
+
+    def on_listen_key_closed(self, account: str, expired: bool) -> None:
+        for connection in self.users.get(account, []):
+            if expired:
+                now = self.service.now_ms()
+                connection.push({"e": "listenKeyExpired", "E": now, "listenKey": ""})
+            connection.close()
 
     def _margin_calls(self, now: int) -> None:
         """``MARGIN_CALL`` when a listened-to account enters the model's margin-call band

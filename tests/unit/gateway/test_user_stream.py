@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from tests.unit.gateway.venue_fixture import FIVE_MIN, SYMBOL, T0, service
 
 from xmargin.gateway import usdm_orders
+from xmargin.gateway.errors import BinanceError
 from xmargin.gateway.faults import FaultInjector
 from xmargin.gateway.settings import Faults
 from xmargin.gateway.usdm_stream import Connection, StreamHub
@@ -89,3 +91,27 @@ def test_entering_the_margin_call_band_sends_one_margin_call() -> None:
     assert len(calls) == 1
     (position,) = calls[0]["p"]  # type: ignore[misc]
     assert (calls[0]["cw"], position["mm"], position["up"]) == ("982.687", "112.52", "-870")
+
+
+def test_listen_keys_expire_after_an_hour_without_keepalive() -> None:
+    gateway, _ = service(start_ms=T0 + 2 * FIVE_MIN)
+    connection = listening(gateway)
+    key = gateway.listen_key(ACCOUNT, 0)
+    assert gateway.listen_key(ACCOUNT, 1_800_000) == key  # a keepalive: same key, 60 min more
+    gateway.expire_listen_keys(5_399_999)
+    assert gateway.account_of_listen_key(key) == ACCOUNT
+    gateway.expire_listen_keys(5_400_000)
+    with pytest.raises(BinanceError, match="This listenKey does not exist"):
+        gateway.account_of_listen_key(key)
+    (expired,) = heard_until_closed(connection)
+    assert expired["e"] == "listenKeyExpired"
+    assert gateway.listen_key(ACCOUNT, 5_400_001) != key
+
+
+def heard_until_closed(connection: Connection) -> list[dict[str, object]]:
+    messages = []
+    while True:
+        raw = connection.queue.get_nowait()
+        if raw is None:
+            return messages
+        messages.append(json.loads(raw))

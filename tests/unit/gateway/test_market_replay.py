@@ -100,3 +100,17 @@ def test_longer_klines_are_the_bars_they_cover(rows: list[tuple[float, ...]]) ->
         assert Decimal(kline[2]) == Decimal(repr(max(b[1] for b in group)))
         assert Decimal(kline[3]) == Decimal(repr(min(b[2] for b in group)))
         assert Decimal(kline[4]) == Decimal(repr(group[-1][3]))
+
+
+def test_weekly_klines_open_on_mondays() -> None:
+    gateway, _ = service()
+    (week,) = gateway.replay.klines({"symbol": "BTCUSDT", "interval": "1w"}, END)
+    # T0 is Friday 2025-10-10; its week opened on Monday 2025-10-06 00:00 UTC
+    assert week[0] == 1_759_708_800_000
+    assert week[1:6] == ["100", "103", "97", "101.2", "210"]
+
+
+def test_start_time_selects_klines_opening_at_or_after_it() -> None:
+    gateway, _ = service()
+    params = {"symbol": "BTCUSDT", "interval": "15m", "startTime": str(T0 + 60_000)}
+    assert [k[0] for k in gateway.replay.klines(params, END)] == [T0 + 3 * FIVE_MIN]

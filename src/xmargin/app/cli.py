@@ -40,6 +40,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "db_group",
         "The run database: schema status and migrations.",
     ),
+    "gateway": (
+        "xmargin.app.cli_gateway",
+        "gateway_command",
+        "Serve CONFIG_FILE's accounts over Binance USDⓈ-M REST and websockets.",
+    ),
     "report": (
         "xmargin.app.cli_runs",
         "report_command",

@@ -388,9 +388,14 @@ def test_ccxt_pro_hears_market_streams_orders_and_balances(gateway: Gateway) -> 
     assert trade["amount"] == float(bars[open_ms][4])
     candle = seen["ohlcv"][-1]  # type: ignore[index]
     assert candle[1:] == [float(x) for x in bars[candle[0]]]
+    # the venue's mark between hourly marks is its estimate (decision 0003): the latest
+    # 5-minute close carried by the basis between the last hourly mark and the close then
     mark = seen["mark"]
-    hour = int(mark["timestamp"]) - int(mark["timestamp"]) % 3_600_000  # type: ignore[index]
-    assert mark["markPrice"] == float(raw_mark_close(hour - 3_600_000))  # type: ignore[index]
+    at = int(mark["timestamp"])  # type: ignore[index]
+    hour = at - at % 3_600_000
+    basis = raw_mark_close(hour - 3_600_000) - Decimal(bars[hour - FIVE_MIN][3])
+    latest = Decimal(bars[at - at % FIVE_MIN - FIVE_MIN][3])
+    assert mark["markPrice"] == float(latest + basis)  # type: ignore[index]
     ticker = seen["ticker"]
     ticker_open = int(ticker["timestamp"]) - FIVE_MIN  # type: ignore[index]
     assert ticker["last"] == float(bars[ticker_open][3])  # type: ignore[index]

@@ -172,7 +172,9 @@ class GatewayRuntime:
         self.venue.process_incoming(now)
 
     def cancel(self, order: Order) -> None:
+        """Cancel ``order`` at once (the venue has no order latency here)."""
         self.venue.cancel(order.account, order.client_order_id)
+        self.venue.process_incoming(self.clock.now_ns())
 
     def modify(self, order: Order, quantity: Decimal, price: Decimal | None) -> None:
         self.venue.modify(order.account, order.client_order_id, quantity, price)

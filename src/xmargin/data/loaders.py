@@ -62,15 +62,17 @@ def read_ohlcv(
     columns = read_columns(csv_file, types)
     rows = len(columns["ts_ms"])
     _require_rows(csv_file, rows)
+    source = csv_file.source
+    del csv_file  # the file's bytes, freed before the series copies the columns
     series = OhlcvSeries(
-        ts_ms=columns["ts_ms"],
-        open=columns["open"],
-        high=columns["high"],
-        low=columns["low"],
-        close=columns["close"],
-        volume=columns[volume] if volume is not None else np.zeros(rows),
+        ts_ms=columns.pop("ts_ms"),
+        open=columns.pop("open"),
+        high=columns.pop("high"),
+        low=columns.pop("low"),
+        close=columns.pop("close"),
+        volume=columns.pop(volume) if volume is not None else np.zeros(rows),
         timeframe=timeframe or infer_spec(path).timeframe,
-        source=csv_file.source,
+        source=source,
         volume_is_quote=volume == "volume_quote",
     )
     return validate(series, repair=repair, column_names={"volume": volume or "volume"})

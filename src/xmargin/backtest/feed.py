@@ -23,6 +23,7 @@ from xmargin.model.market_data import Bar, FundingRate, IndexPrice, MarkPrice, Q
 
 RANK = {"mark": 0, "index": 0, "ohlcv": 1, "trades": 1, "quotes": 1, "funding": 2}
 WINDOW_ROWS = 16_384
+CURVE_WINDOW = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -251,9 +252,20 @@ class MergedFeed:
         after the feed's final event.
         """
         bars = [i for i, s in enumerate(self.sources) if s.kind == "ohlcv"]
-        mask = np.isin(self.source_index, bars) if bars else np.ones(len(self.ts_ns), dtype=bool)
-        times = self.ts_ns[mask]
-        distinct = times[np.concatenate(([True], times[1:] != times[:-1]))] if len(times) else times
+        parts, previous = [], None
+        # A window at a time: only the distinct times are held, not a mask of the whole feed.
+        for start in range(0, len(self.ts_ns), CURVE_WINDOW):
+            times = self.ts_ns[start : start + CURVE_WINDOW]
+            if bars:
+                times = times[np.isin(self.source_index[start : start + CURVE_WINDOW], bars)]
+            if not len(times):
+                continue
+            new = np.concatenate(
+                ([previous is None or times[0] != previous], times[1:] != times[:-1])
+            )
+            parts.append(times[new])
+            previous = times[-1]
+        distinct = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
         first = self.start_ns if self.start_ns is not None else self.ts_ns[0] - 1_000_000
         last = self.ts_ns[-1]
         head = [] if len(distinct) and distinct[0] == first else [first]

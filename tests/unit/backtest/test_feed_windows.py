@@ -7,6 +7,7 @@ import pytest
 
 from xmargin.backtest import feed
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder, event_maker
+from xmargin.data.series import FundingSeries
 from xmargin.data.synthetic import synthetic_funding, synthetic_ohlcv
 from xmargin.model.market_data import Bar, FundingRate
 
@@ -130,3 +131,24 @@ def test_bar_times_are_scaled_to_nanoseconds_a_window_at_a_time() -> None:
     assert len(column) == 4
     assert column[1:4].tolist() == [1_000_000, 1_700_000_000_000_000_000, 253_402_300_799_000_000]
     assert column[1:4].dtype == np.int64
+
+
+def test_the_curve_grid_is_each_distinct_bar_close_whatever_the_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = synthetic_ohlcv(12, timeframe="1m", seed=5)
+    b = synthetic_ohlcv(9, timeframe="1m", seed=6)
+    t0 = int(a.ts_ms[0])
+    # one settlement, before the first close
+    funding = FundingSeries(np.array([t0 + 30_000]), np.array([0.0001]), np.array([8]), source="t")
+    sources = [
+        FeedSource("ohlcv", "v", "A", a, "1m"),
+        FeedSource("ohlcv", "v", "B", b, "1m"),
+        FeedSource("funding", "v", "A", funding),
+    ]
+    closes = [(t0 + minute * 60_000) * NS for minute in range(1, 13)]
+    for window in (1, 2, 3, 5, 1 << 18):
+        monkeypatch.setattr(feed, "CURVE_WINDOW", window)
+        grid = MergedFeed(sources, None, None).curve_times_ns()
+        # the opening point 1 ms before the first event (the funding), then every close
+        assert grid.tolist() == [(t0 + 30_000) * NS - 1_000_000, *closes]

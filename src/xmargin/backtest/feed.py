@@ -22,7 +22,7 @@ from xmargin.data.series import FundingSeries, OhlcvSeries, QuoteSeries, Series,
 from xmargin.model.market_data import Bar, FundingRate, IndexPrice, MarkPrice, Quote, Trade
 
 RANK = {"mark": 0, "index": 0, "ohlcv": 1, "trades": 1, "quotes": 1, "funding": 2}
-WINDOW_ROWS = 16_384
+WINDOW_ROWS = 4_096
 CURVE_WINDOW = 1 << 18
 
 

@@ -23,6 +23,7 @@ from xmargin.core.errors import DataError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+GRID_PART = 65_536
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -79,16 +80,21 @@ def equity_on_grid(
     are missing or out of order, or a non-zero amount has no price track.
     """
     grid, state = _state_index(grid_ms, checkpoints)
-    price = _Prices(grid, asset_prices, quote, "asset_prices")
-    mark = _Prices(grid, marks, None, "marks")
-    total = np.zeros(grid.shape, dtype=np.float64)
-    for asset, cash in _columns(checkpoints, lambda c: c.cash).items():
-        total += price.value(asset, cash[state])
-    for asset, owed in _columns(checkpoints, lambda c: c.liabilities).items():
-        total -= price.value(asset, owed[state])
+    cash = _columns(checkpoints, lambda c: c.cash)
+    owed = _columns(checkpoints, lambda c: c.liabilities)
     costs = _columns(checkpoints, lambda c: {k: v[1] for k, v in c.positions.items()})
-    for instrument, size in _columns(checkpoints, _sizes).items():
-        total += mark.value(instrument, size[state]) - costs[instrument][state]
+    sizes = _columns(checkpoints, _sizes)
+    total = np.zeros(grid.shape, dtype=np.float64)
+    for part in _parts(len(grid)):
+        at, here = state[part], total[part]
+        price = _Prices(grid[part], asset_prices, quote, "asset_prices")
+        mark = _Prices(grid[part], marks, None, "marks")
+        for asset, held in cash.items():
+            here += price.value(asset, held[at])
+        for asset, liability in owed.items():
+            here -= price.value(asset, liability[at])
+        for instrument, size in sizes.items():
+            here += mark.value(instrument, size[at]) - costs[instrument][at]
     return total
 
 
@@ -105,14 +111,24 @@ def gross_notional_on_grid(
     counts through its liability. Raises ``DataError`` as :func:`equity_on_grid` does.
     """
     grid, state = _state_index(grid_ms, checkpoints)
-    price = _Prices(grid, asset_prices, quote, "asset_prices")
-    mark = _Prices(grid, marks, None, "marks")
+    owed = _columns(checkpoints, lambda c: c.liabilities)
+    sizes = _columns(checkpoints, _sizes)
     total = np.zeros(grid.shape, dtype=np.float64)
-    for asset, owed in _columns(checkpoints, lambda c: c.liabilities).items():
-        total += price.value(asset, np.abs(owed[state]))
-    for instrument, size in _columns(checkpoints, _sizes).items():
-        total += mark.value(instrument, np.abs(size[state]))
+    for part in _parts(len(grid)):
+        at, here = state[part], total[part]
+        price = _Prices(grid[part], asset_prices, quote, "asset_prices")
+        mark = _Prices(grid[part], marks, None, "marks")
+        for asset, liability in owed.items():
+            here += price.value(asset, np.abs(liability[at]))
+        for instrument, size in sizes.items():
+            here += mark.value(instrument, np.abs(size[at]))
     return total
+
+
+def _parts(length: int) -> list[slice]:
+    """The grid in parts of ``GRID_PART`` points: the arrays of one part are all that is
+    held besides the result (every value is computed point by point, so the same)."""
+    return [slice(start, start + GRID_PART) for start in range(0, length, GRID_PART)]
 
 
 def _state_index(

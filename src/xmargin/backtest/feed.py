@@ -4,7 +4,8 @@ A bar becomes known at its close, so it is stamped ``open + timeframe``; a mark-
 likewise. At one timestamp marks come first, then trades, quotes and bars, then funding
 (spec §0.4). Sources keep their numpy columns; events are built as they are read, from
 Python values converted a window of ``WINDOW_ROWS`` rows at a time (``tolist`` of a slice:
-the same exact values as converting the whole column, in memory bounded by the window).
+the same exact values as converting the whole column, in memory bounded by the window;
+times are scaled to nanoseconds per window too).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from xmargin.data.series import FundingSeries, OhlcvSeries, QuoteSeries, Series,
 from xmargin.model.market_data import Bar, FundingRate, IndexPrice, MarkPrice, Quote, Trade
 
 RANK = {"mark": 0, "index": 0, "ohlcv": 1, "trades": 1, "quotes": 1, "funding": 2}
-WINDOW_ROWS = 16_384
+WINDOW_ROWS = 4_096
+CURVE_WINDOW = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,26 @@ def event_feeder(source: FeedSource, sink: Sink) -> Callable[[int], None]:
 Window = tuple[int, int, tuple[list[Any], ...]]
 
 
-def column_window(columns: tuple[np.ndarray, ...]) -> Callable[[int], Window]:
+class NanosColumn:
+    """A millisecond time column read as nanoseconds a window at a time (no full-length copy
+    for the run): ``column[a:b]`` is ``ts_ms[a:b] * 1_000_000`` as int64."""
+
+    __slots__ = ("ts_ms",)
+
+    def __init__(self, ts_ms: np.ndarray) -> None:
+        self.ts_ms = ts_ms
+
+    def __len__(self) -> int:
+        return len(self.ts_ms)
+
+    def __getitem__(self, window: slice) -> np.ndarray:
+        return self.ts_ms[window].astype(np.int64) * NANOS_PER_MILLI
+
+
+Column = np.ndarray | NanosColumn
+
+
+def column_window(columns: tuple[Column, ...]) -> Callable[[int], Window]:
     """Return ``load(row)``: ``(start, stop, values)`` with each column's Python values for
     rows ``start:stop``, a window of ``WINDOW_ROWS`` rows from ``row``."""
     length = len(columns[0]) if columns else 0
@@ -105,7 +126,7 @@ def column_window(columns: tuple[np.ndarray, ...]) -> Callable[[int], Window]:
     return load
 
 
-def windowed(columns: tuple[np.ndarray, ...], build: Callable[..., object]) -> Maker:
+def windowed(columns: tuple[Column, ...], build: Callable[..., object]) -> Maker:
     """Return a maker calling ``build(*values of the row)`` from a moving window of rows."""
     load = column_window(columns)
     state: list[Any] = [0, 0, ()]
@@ -139,7 +160,7 @@ def event_maker(source: FeedSource) -> Maker:
             return price_type(venue, symbol, ts_open, ts_open + step, o, h, low, c)
 
         return windowed(columns, mark)
-    times = series.ts_ms.astype(np.int64) * NANOS_PER_MILLI
+    times = NanosColumn(series.ts_ms)
     if isinstance(series, FundingSeries):
 
         def funding(ts: int, rate: float, interval: int) -> FundingRate:
@@ -160,12 +181,11 @@ def event_maker(source: FeedSource) -> Maker:
     return windowed((times, series.bid, series.bid_qty, series.ask, series.ask_qty), quote)
 
 
-def _bar_columns(series: OhlcvSeries, *, with_volume: bool) -> tuple[int, tuple[np.ndarray, ...]]:
+def _bar_columns(series: OhlcvSeries, *, with_volume: bool) -> tuple[int, tuple[Column, ...]]:
     """Return a bar series' step (ns) and its opening times (ns), open, high, low, close
     (and volume) columns."""
-    opens_ns = series.ts_ms.astype(np.int64) * NANOS_PER_MILLI
     step = (series.step_ms or 0) * NANOS_PER_MILLI
-    columns = (opens_ns, series.open, series.high, series.low, series.close)
+    columns = (NanosColumn(series.ts_ms), series.open, series.high, series.low, series.close)
     return step, columns + ((series.volume,) if with_volume else ())
 
 
@@ -176,6 +196,7 @@ class MergedFeed:
         self.sources = sources
         self.start_ns = start_ns
         times, indices, rows = [], [], []
+        source_type = np.int8 if len(sources) <= 127 else np.int32
         # Laid out in (rank, source, row) order, a stable sort by time alone gives the feed's
         # order (time, rank, source, row); timsort merges the already sorted runs cheaply.
         for i in sorted(range(len(sources)), key=lambda k: (RANK[sources[k].kind], k)):
@@ -188,17 +209,25 @@ class MergedFeed:
                 )
             if end_ns is not None:
                 keep &= ts <= end_ns
-            selected = np.nonzero(keep)[0]
-            times.append(ts[selected])
-            indices.append(np.full(len(selected), i, dtype=np.int32))
-            rows.append(selected.astype(np.int32 if len(ts) < 2**31 else np.int64))
+            row_type = np.int32 if len(ts) < 2**31 else np.int64
+            if keep.all():
+                times.append(ts)
+                rows.append(np.arange(len(ts), dtype=row_type))
+            else:
+                selected = np.flatnonzero(keep)
+                times.append(ts[selected])
+                rows.append(selected.astype(row_type))
+            del ts, keep
+            indices.append(np.full(len(times[-1]), i, dtype=source_type))
+        # One full-length array at a time is built and its parts freed: the feed's peak is
+        # its kept arrays plus the sort order.
         all_ts = np.concatenate(times) if times else np.empty(0, dtype=np.int64)
-        del times
+        times.clear()
         order = np.argsort(all_ts, kind="stable")
         self.ts_ns = all_ts[order]
         del all_ts
-        self.source_index = np.concatenate(indices)[order] if indices else np.empty(0, np.int32)
-        self.row = np.concatenate(rows)[order] if rows else np.empty(0, np.int32)
+        self.source_index = _gathered(indices, order, source_type)
+        self.row = _gathered(rows, order, np.int32)
 
     def __len__(self) -> int:
         return len(self.ts_ns)
@@ -223,9 +252,20 @@ class MergedFeed:
         after the feed's final event.
         """
         bars = [i for i, s in enumerate(self.sources) if s.kind == "ohlcv"]
-        mask = np.isin(self.source_index, bars) if bars else np.ones(len(self.ts_ns), dtype=bool)
-        times = self.ts_ns[mask]
-        distinct = times[np.concatenate(([True], times[1:] != times[:-1]))] if len(times) else times
+        parts, previous = [], None
+        # A window at a time: only the distinct times are held, not a mask of the whole feed.
+        for start in range(0, len(self.ts_ns), CURVE_WINDOW):
+            times = self.ts_ns[start : start + CURVE_WINDOW]
+            if bars:
+                times = times[np.isin(self.source_index[start : start + CURVE_WINDOW], bars)]
+            if not len(times):
+                continue
+            new = np.concatenate(
+                ([previous is None or times[0] != previous], times[1:] != times[:-1])
+            )
+            parts.append(times[new])
+            previous = times[-1]
+        distinct = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
         first = self.start_ns if self.start_ns is not None else self.ts_ns[0] - 1_000_000
         last = self.ts_ns[-1]
         head = [] if len(distinct) and distinct[0] == first else [first]
@@ -233,3 +273,13 @@ class MergedFeed:
         return np.concatenate(
             (np.array(head, dtype=np.int64), distinct, np.array(tail, dtype=np.int64))
         )
+
+
+def _gathered(parts: list[np.ndarray], order: np.ndarray, empty_type: type) -> np.ndarray:
+    """Concatenate ``parts`` (emptying the list, so each is freed once joined) in ``order``."""
+    if not parts:
+        return np.empty(0, dtype=empty_type)
+    joined = np.concatenate(parts)
+    parts.clear()
+    gathered: np.ndarray = joined[order]
+    return gathered

@@ -271,7 +271,9 @@ class Backtest:
                 if source.kind == kind and isinstance(source.series, OhlcvSeries):
                     times = source.event_times_ns() // NANOS_PER_MILLI
                     seen = _in_run(self.config, times)
-                    times, prices = times[seen], source.series.close[seen]
+                    prices = source.series.close
+                    if not seen.all():  # else the whole series, not a copy of it
+                        times, prices = times[seen], prices[seen]
                     earlier = tracks.get(source.instrument)
                     if earlier is not None and not len(times):
                         continue

@@ -62,15 +62,17 @@ def read_ohlcv(
     columns = read_columns(csv_file, types)
     rows = len(columns["ts_ms"])
     _require_rows(csv_file, rows)
+    source = csv_file.source
+    del csv_file  # the file's bytes, freed before the series copies the columns
     series = OhlcvSeries(
-        ts_ms=columns["ts_ms"],
-        open=columns["open"],
-        high=columns["high"],
-        low=columns["low"],
-        close=columns["close"],
-        volume=columns[volume] if volume is not None else np.zeros(rows),
+        ts_ms=columns.pop("ts_ms"),
+        open=columns.pop("open"),
+        high=columns.pop("high"),
+        low=columns.pop("low"),
+        close=columns.pop("close"),
+        volume=columns.pop(volume) if volume is not None else np.zeros(rows),
         timeframe=timeframe or infer_spec(path).timeframe,
-        source=csv_file.source,
+        source=source,
         volume_is_quote=volume == "volume_quote",
     )
     return validate(series, repair=repair, column_names={"volume": volume or "volume"})
@@ -164,9 +166,12 @@ def read_trades(path: str | Path, *, repair: bool = False) -> tuple[TradeSeries,
     columns = read_columns(csv_file, types)
     _require_rows(csv_file, len(columns["ts_ms"]))
     buyer_is_maker = columns[maker] if maker else _taker_sold(csv_file, columns[str(side)])
+    source = csv_file.source
+    del csv_file  # the file's bytes, freed before the series copies the columns
     series = TradeSeries(
-        columns["ts_ms"], columns[price], columns[qty], buyer_is_maker, source=csv_file.source
+        columns.pop("ts_ms"), columns.pop(price), columns.pop(qty), buyer_is_maker, source=source
     )
+    del columns, buyer_is_maker
     return validate(series, repair=repair, column_names={"price": price, "qty": qty})
 
 
@@ -182,8 +187,11 @@ def read_quotes(path: str | Path, *, repair: bool = False) -> tuple[QuoteSeries,
     }
     columns = read_columns(csv_file, {"ts_ms": INT} | dict.fromkeys(fields.values(), FLOAT))
     _require_rows(csv_file, len(columns["ts_ms"]))
-    values = {field: columns[column] for field, column in fields.items()}
-    series = QuoteSeries(ts_ms=columns["ts_ms"], **values, source=csv_file.source)
+    source = csv_file.source
+    del csv_file  # the file's bytes, freed before the series copies the columns
+    values = {field: columns.pop(column) for field, column in fields.items()}
+    series = QuoteSeries(ts_ms=columns.pop("ts_ms"), **values, source=source)
+    del values
     return validate(series, repair=repair, column_names=fields)
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xmargin.backtest import equity as equity_module
 from xmargin.backtest.equity import (
     Checkpoint,
     PriceTrack,
@@ -173,3 +174,19 @@ def test_equity_at_each_checkpoint_time_is_that_checkpoints_own_valuation(
             assert math.isnan(value)
         else:
             assert value == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def test_a_grid_valued_in_parts_gives_each_point_its_own_value(monkeypatch) -> None:
+    monkeypatch.setattr(equity_module, "GRID_PART", 2)
+    checkpoints = [
+        Checkpoint(0, {"USDT": 500.0}, {}, {}),
+        Checkpoint(10, {"USDT": 0.0, "ETH": 10.0}, {PERP: (-1.0, -100.0)}, {"USDT": 1000.0}),
+    ]
+    prices = {"ETH": track((5, 150.0), (15, 160.0))}
+    marks = {PERP: track((0, 100.0), (20, 120.0))}
+    grid = np.array([0, 5, 10, 15, 20])
+    equity = equity_on_grid(grid, checkpoints, marks, prices, "USDT")
+    gross = gross_notional_on_grid(grid, checkpoints, marks, prices, "USDT")
+    # from t=10: 10 ETH − 1000 USDT owed + a short of 1 at cost −100 (−1 × mark + 100)
+    assert equity.tolist() == [500.0, 500.0, 500.0, 600.0, 580.0]
+    assert gross.tolist() == [0.0, 0.0, 1100.0, 1100.0, 1120.0]

@@ -7,6 +7,7 @@ import pytest
 
 from xmargin.backtest import feed
 from xmargin.backtest.feed import FeedSource, MergedFeed, event_feeder, event_maker
+from xmargin.data.series import FundingSeries
 from xmargin.data.synthetic import synthetic_funding, synthetic_ohlcv
 from xmargin.model.market_data import Bar, FundingRate
 
@@ -103,3 +104,51 @@ def test_at_one_instant_marks_come_before_bars_then_funding_whatever_the_source_
         (first_close + 2 * hour, 2, 2), (first_close + 2 * hour, 1, 2),
         (first_close + 2 * hour, 0, 2),
     ]  # fmt: skip
+
+
+def test_a_time_range_keeps_the_original_row_numbers(small_windows: None) -> None:
+    a = synthetic_ohlcv(12, timeframe="1m", seed=5)
+    b = synthetic_ohlcv(9, timeframe="1m", seed=6)
+    t0 = int(a.ts_ms[0])
+    # bars closing after minute 3 (exclusive: a bar is known at its close) up to minute 10
+    start_ns, end_ns = (t0 + 3 * 60_000) * NS, (t0 + 10 * 60_000) * NS
+    merged = MergedFeed(
+        [FeedSource("ohlcv", "v", "A", a, "1m"), FeedSource("ohlcv", "v", "B", b, "1m")],
+        start_ns,
+        end_ns,
+    )
+    expected = []
+    for row in range(3, 10):  # closes at minutes 4 … 10
+        expected.append(((t0 + (row + 1) * 60_000) * NS, 0, row))
+        if row < 9:
+            expected.append(((t0 + (row + 1) * 60_000) * NS, 1, row))
+    assert list(merged) == expected
+
+
+def test_bar_times_are_scaled_to_nanoseconds_a_window_at_a_time() -> None:
+    ts_ms = np.array([0, 1, 1_700_000_000_000, 253_402_300_799], dtype=np.int64)
+    column = feed.NanosColumn(ts_ms)
+    assert len(column) == 4
+    assert column[1:4].tolist() == [1_000_000, 1_700_000_000_000_000_000, 253_402_300_799_000_000]
+    assert column[1:4].dtype == np.int64
+
+
+def test_the_curve_grid_is_each_distinct_bar_close_whatever_the_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = synthetic_ohlcv(12, timeframe="1m", seed=5)
+    b = synthetic_ohlcv(9, timeframe="1m", seed=6)
+    t0 = int(a.ts_ms[0])
+    # one settlement, before the first close
+    funding = FundingSeries(np.array([t0 + 30_000]), np.array([0.0001]), np.array([8]), source="t")
+    sources = [
+        FeedSource("ohlcv", "v", "A", a, "1m"),
+        FeedSource("ohlcv", "v", "B", b, "1m"),
+        FeedSource("funding", "v", "A", funding),
+    ]
+    closes = [(t0 + minute * 60_000) * NS for minute in range(1, 13)]
+    for window in (1, 2, 3, 5, 1 << 18):
+        monkeypatch.setattr(feed, "CURVE_WINDOW", window)
+        grid = MergedFeed(sources, None, None).curve_times_ns()
+        # the opening point 1 ms before the first event (the funding), then every close
+        assert grid.tolist() == [(t0 + 30_000) * NS - 1_000_000, *closes]

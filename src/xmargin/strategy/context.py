@@ -84,9 +84,8 @@ class StrategyContext:
         account = account or self.account
         if liquidation_prices:
             return self._kernel.margin_report(account)
-        venue = self._kernel.venue_of(account)
-        sim_account = venue.accounts[account]
-        return sim_account.model.summary(venue.snapshot(sim_account))
+        view = self._kernel.venue_of(account).account(account)
+        return view.model.summary(view.snapshot())
 
     def value_in_quote(self, asset: str, amount: Decimal, account: str | None = None) -> Decimal:
         """``amount`` of ``asset`` in the account's settle currency at the venue's own price

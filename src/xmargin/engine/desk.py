@@ -15,7 +15,6 @@ from xmargin.model.orders import Order, OrderSide, OrderType, TriggerSource
 from xmargin.portfolio.ledger import AccountBook
 from xmargin.risk.engine import RISK_STRATEGY, EquityTerms
 from xmargin.strategy.base import Strategy
-from xmargin.strategy.linking import AccountRelay
 
 if TYPE_CHECKING:
     from xmargin.engine.kernel import Kernel
@@ -161,11 +160,11 @@ class TradingDesk:
         return self.kernel.venue_of(account).taker_fee(account)
 
     def strategy_accounts(self) -> dict[str, str]:
-        """Each strategy's account (account relays and the risk engine's owners left out)."""
+        """Each strategy's account (the risk engine's order owners left out)."""
         return {
             sid: s.ctx.account
             for sid, s in self.kernel.strategies.items()
-            if not isinstance(s, _RiskOwner | AccountRelay) and s._ctx is not None
+            if not isinstance(s, _RiskOwner) and s._ctx is not None
         }
 
     def price_of(self, account: str, symbol: str) -> Decimal:

@@ -33,6 +33,9 @@ from xmargin.strategy.reporting import Reporting, SettleCurrency
 
 Callback = Callable[[Any], None]
 
+# the strategy callback each kind of market data reaches
+FEED_METHODS = {"bar": "on_bar", "trade": "on_trade", "quote": "on_quote", "funding": "on_funding"}
+
 
 class Kernel:
     """Wires clock, bus, ledger, venues, risk and strategies; the runtimes drive its steps."""
@@ -87,17 +90,29 @@ class Kernel:
         self.strategies[strategy.id] = strategy
         strategy.attach(StrategyContext(self, strategy.id, account))
         self._account_strategies.setdefault(account, []).append(strategy)
+        self._subscribe(strategy, feeds)
+
+    def link(self, strategy: Strategy, own_account: str, account: str) -> None:
+        """Let ``strategy`` (on ``own_account``) hear ``account``'s events and, when that
+        account is on another venue, every stream of that venue, as it hears its own."""
+        venue = self._account_venue.get(account)
+        if venue is None:
+            raise ConfigError(f"strategy {strategy.id}: unknown linked account {account!r}")
+        listeners = self._account_strategies.setdefault(account, [])
+        if strategy in listeners:
+            raise ConfigError(f"strategy {strategy.id}: account {account!r} is linked twice")
+        listeners.append(strategy)
+        if venue is not self.venue_of(own_account):
+            feeds = [(kind, venue.venue_id, s) for s in venue.markets for kind in FEED_METHODS]
+            self._subscribe(strategy, feeds)
+
+    def _subscribe(self, strategy: Strategy, feeds: Iterable[tuple[str, str, str]]) -> None:
+        """Hand ``strategy`` the (kind, venue, instrument) streams it wants among ``feeds``."""
         wanted = set(strategy.subscriptions())
-        methods = {
-            "bar": "on_bar",
-            "trade": "on_trade",
-            "quote": "on_quote",
-            "funding": "on_funding",
-        }
         for kind, venue, instrument in feeds:
             if wanted and (kind, instrument) not in wanted:
                 continue
-            callback = getattr(strategy, methods[kind])
+            callback = getattr(strategy, FEED_METHODS[kind])
             self._subscribers.setdefault((kind, venue, instrument), []).append(callback)
 
     def start(self, ts: int) -> None:

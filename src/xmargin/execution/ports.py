@@ -134,6 +134,10 @@ class AccountView(Protocol):
         """The account at current exact marks; ``also`` prices assets it does not hold."""
         ...
 
+    def has_exposure(self) -> bool:
+        """Whether it holds a position, a loan or a negative balance (margin can move)."""
+        ...
+
 
 class SettlementSchedule(Protocol):
     """When a venue next settles funding or interest (nanoseconds)."""

@@ -49,6 +49,9 @@ class SimAccountView:
     def snapshot(self, also: tuple[str, ...] = ()) -> AccountSnapshot:
         return self._exchange.snapshot(self._account, also)
 
+    def has_exposure(self) -> bool:
+        return self._account.has_exposure()
+
 
 class SimPortQueries:
     """The ``SteppedVenue`` queries the exchange answers from its accounts and settings."""

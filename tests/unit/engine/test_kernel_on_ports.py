@@ -17,7 +17,7 @@ from xmargin.execution.ports import VenueCapabilities
 from xmargin.model.events import OrderSubmitted
 from xmargin.model.instruments import parse_symbol
 from xmargin.model.market_data import Bar
-from xmargin.model.orders import Order, OrderType, TimeInForce, TriggerSource
+from xmargin.model.orders import Order, OrderSide, OrderType, TimeInForce, TriggerSource
 from xmargin.portfolio.ledger import Ledger
 from xmargin.strategy.base import NoParams, Strategy
 
@@ -191,7 +191,7 @@ def test_queries_go_through_the_account_view_and_the_market_view():
     assert kernel.margin_report("paper.main") == ("assessed", ("snapshot", ()))
     assert kernel.desk.margin_summary("paper.main") == ("summarised", ("snapshot", ()))
     # no price given: the last trade price, with the instrument's base priced too
-    assert kernel.max_order_quantity("paper.main", BTC, None, None) == (  # type: ignore[arg-type]
+    assert kernel.max_order_quantity("paper.main", BTC, OrderSide.BUY, None) == (
         ("snapshot", ("BTC",)),
         BTC,
         Decimal("100"),

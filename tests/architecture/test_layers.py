@@ -6,6 +6,7 @@ import ast
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,48 @@ def test_import_linter_contracts_are_kept():
         [lint_imports], cwd=SRC.parents[1], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_kernel_risk_strategies_and_execution_are_forbidden_the_venues():
+    pyproject = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text())
+    contracts = pyproject["tool"]["importlinter"]["contracts"]
+    forbidding_venues = [c for c in contracts if c.get("forbidden_modules") == ["xmargin.venues"]]
+    assert len(forbidding_venues) == 1
+    contract = forbidding_venues[0]
+    assert contract["type"] == "forbidden"
+    assert set(contract["source_modules"]) == {
+        "xmargin.engine",
+        "xmargin.risk",
+        "xmargin.strategy",
+        "xmargin.execution",
+    }
+    assert not contract.get("allow_indirect_imports", False)
+    # only the run config may name the simulated venues' settings
+    assert {line.split(" -> ")[0] for line in contract["ignore_imports"]} == {
+        "xmargin.engine.config"
+    }
+
+
+def _venue_imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {name for name in names if name.startswith("xmargin.venues")}
+
+
+@pytest.mark.parametrize(
+    "path",
+    python_files("engine", "risk", "strategy", "execution"),
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_no_venue_module_is_named_even_for_type_checking(path: Path):
+    """import-linter skips ``if TYPE_CHECKING:`` imports; the ports stand in for those too."""
+    if path == SRC / "engine" / "config.py":
+        return
+    assert not _venue_imports(path), f"{path.name} imports {sorted(_venue_imports(path))}"
 
 
 def _calls(tree: ast.AST) -> list[str]:

@@ -32,6 +32,7 @@ from xmargin.engine.config import INDEX_NOT_SUPPORTED, RunConfig
 from xmargin.engine.kernel import Kernel
 from xmargin.engine.risk_hook import RiskHook
 from xmargin.execution.algos.catalogue import ALGORITHM_REFERENCES
+from xmargin.execution.ports import SteppedVenue
 from xmargin.margin.base import MarginReport
 from xmargin.model.events import OrderFilled
 from xmargin.model.instruments import parse_symbol
@@ -69,7 +70,7 @@ class Backtest:
         self.ledger = Ledger(keep_postings=False)
         ids = IdGenerator()
         rng = RngStreams(config.seed)
-        self.venues: dict[str, SimulatedExchange] = {}
+        self.venues: dict[str, SteppedVenue] = {}
         emit = self._emit
         for venue in config.venues:
             instruments = {s: spec for (v, s), spec in config.instruments.items() if v == venue.id}
@@ -212,16 +213,16 @@ class Backtest:
         """All accounts' equity in the reporting currency now."""
         total = ZERO
         for venue in self.venues.values():
-            for account in venue.accounts.values():
-                equity = account.model.assess(venue.snapshot(account)).equity
-                total += self.reporting.value(account.id, equity)
+            for account_id in venue.account_ids():
+                account = venue.account(account_id)
+                equity = account.model.assess(account.snapshot()).equity
+                total += self.reporting.value(account_id, equity)
         return total
 
     def _account_equity(self, account_id: str) -> Decimal:
         """One account's equity in its settle currency now."""
-        venue = self.venues[self.config.accounts[account_id]]
-        account = venue.accounts[account_id]
-        return account.model.assess(venue.snapshot(account)).equity
+        account = self.venues[self.config.accounts[account_id]].account(account_id)
+        return account.model.assess(account.snapshot()).equity
 
     def _revalue(self, ts: int, *, counting: bool) -> None:
         """Move the conversion rates to ``ts``; once ``counting`` (the start equity is taken)
@@ -232,7 +233,7 @@ class Backtest:
     def _holding(self, account_id: str, asset: str) -> tuple[Decimal, Decimal | None]:
         """An account's balance of ``asset`` and its venue's price of it now."""
         venue = self.venues[self.config.accounts[account_id]]
-        account = venue.accounts[account_id]
+        account = venue.account(account_id)
         return account.book.balance(asset), venue.asset_price(asset, account.quote)
 
     def _sample_margin(self, ts: int) -> None:
@@ -241,13 +242,14 @@ class Backtest:
         daily = ts // DAY_NS != self._sampled_day
         self._sampled_day = ts // DAY_NS
         for venue in self.venues.values():
-            for account in venue.accounts.values():
-                snapshot = venue.snapshot(account)
+            for account_id in venue.account_ids():
+                account = venue.account(account_id)
+                snapshot = account.snapshot()
                 if daily:
-                    self._sample_account(account.id, ts, account.model.summary(snapshot))
+                    self._sample_account(account_id, ts, account.model.summary(snapshot))
                 elif account.has_exposure():
                     ratio = account.model.headline(snapshot)[1]
-                    self.recorder.sample_margin(account.id, ts, ratio)
+                    self.recorder.sample_margin(account_id, ts, ratio)
 
     def _sample_account(self, account_id: str, ts: int, report: MarginReport) -> None:
         self.recorder.sample_margin(account_id, ts, report.margin_ratio)

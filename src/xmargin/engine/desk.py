@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from xmargin.execution.ports import MarketView
 from xmargin.margin.base import MarginModel, MarginReport
 from xmargin.margin.snapshot import AccountSnapshot
 from xmargin.model.instruments import Instrument
@@ -14,8 +15,6 @@ from xmargin.model.orders import Order, OrderSide, OrderType, TriggerSource
 from xmargin.portfolio.ledger import AccountBook
 from xmargin.risk.engine import RISK_STRATEGY, EquityTerms
 from xmargin.strategy.base import Strategy
-from xmargin.strategy.linking import AccountRelay
-from xmargin.venues.sim.markets import MarketState
 
 if TYPE_CHECKING:
     from xmargin.engine.kernel import Kernel
@@ -52,18 +51,17 @@ class TradingDesk:
         return market.mark or market.last
 
     def model_of(self, account: str) -> MarginModel:
-        return self.kernel.venue_of(account).accounts[account].model
+        return self.kernel.venue_of(account).account(account).model
 
     def snapshot(self, account: str, also: tuple[str, ...] = ()) -> AccountSnapshot:
         """The account at current marks; ``also`` prices assets it does not hold yet."""
-        venue = self.kernel.venue_of(account)
-        return venue.snapshot(venue.accounts[account], also)
+        return self.kernel.venue_of(account).account(account).snapshot(also)
 
     def equity_terms(self, account: str) -> EquityTerms:
         """The account's equity as float terms over live market states."""
         venue = self.kernel.venue_of(account)
         book = self.kernel.ledger.book(account)
-        quote = venue.accounts[account].quote
+        quote = venue.account(account).quote
         cash = 0.0
         legs: list[tuple[Any, float, float]] = []
         holdings = dict(book.balances)
@@ -89,7 +87,7 @@ class TradingDesk:
         return [
             o
             for venue in self.kernel._venue_list
-            for a in venue.accounts
+            for a in venue.account_ids()
             for o in venue.open_orders(a)
         ]
 
@@ -139,7 +137,7 @@ class TradingDesk:
     ) -> None:
         self.kernel.modify(order, quantity, None, trigger_price, requester=RISK_STRATEGY)
 
-    def market_state(self, account: str, symbol: str) -> MarketState:
+    def market_state(self, account: str, symbol: str) -> MarketView:
         return self.kernel.market(account, symbol)
 
     def native_stops(self, account: str) -> bool:
@@ -155,19 +153,18 @@ class TradingDesk:
 
     def margin_summary(self, account: str) -> MarginReport:
         """The account's margin report without liquidation prices (the cheap part)."""
-        venue = self.kernel.venue_of(account)
-        sim_account = venue.accounts[account]
-        return sim_account.model.summary(venue.snapshot(sim_account))
+        view = self.kernel.venue_of(account).account(account)
+        return view.model.summary(view.snapshot())
 
     def taker_fee(self, account: str) -> Decimal:
-        return self.kernel.venue_of(account).config.fees.taker
+        return self.kernel.venue_of(account).taker_fee(account)
 
     def strategy_accounts(self) -> dict[str, str]:
-        """Each strategy's account (account relays and the risk engine's owners left out)."""
+        """Each strategy's account (the risk engine's order owners left out)."""
         return {
             sid: s.ctx.account
             for sid, s in self.kernel.strategies.items()
-            if not isinstance(s, _RiskOwner | AccountRelay) and s._ctx is not None
+            if not isinstance(s, _RiskOwner) and s._ctx is not None
         }
 
     def price_of(self, account: str, symbol: str) -> Decimal:
@@ -194,9 +191,10 @@ class TradingDesk:
         """Prices of assets against each venue's quote (stablecoin pairs such as USDC/USDT)."""
         prices: dict[str, float] = {}
         for venue in self.kernel._venue_list:
-            for account in venue.accounts.values():
+            for account_id in venue.account_ids():
+                quote = venue.account(account_id).quote
                 for asset in assets:
-                    market = venue.markets.get(f"{asset}/{account.quote}")
+                    market = venue.markets.get(f"{asset}/{quote}")
                     if market is not None and market.has_price:
                         prices[asset] = market.mark or market.last
         return prices

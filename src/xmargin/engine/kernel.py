@@ -19,6 +19,7 @@ from xmargin.core.errors import ConfigError
 from xmargin.core.ids import IdGenerator
 from xmargin.engine.desk import TradingDesk
 from xmargin.engine.risk_hook import RiskHook, denial_event
+from xmargin.execution.ports import MarketView, SteppedVenue
 from xmargin.margin.base import MarginReport
 from xmargin.model.commands import CancelOrder, ModifyOrder, VenueCommand
 from xmargin.model.events import OrderDenied, OrderSubmitted
@@ -29,10 +30,11 @@ from xmargin.risk.engine import RiskEngine
 from xmargin.strategy.base import Strategy
 from xmargin.strategy.context import StrategyContext
 from xmargin.strategy.reporting import Reporting, SettleCurrency
-from xmargin.venues.sim.exchange import SimulatedExchange
-from xmargin.venues.sim.markets import MarketState
 
 Callback = Callable[[Any], None]
+
+# the strategy callback each kind of market data reaches
+FEED_METHODS = {"bar": "on_bar", "trade": "on_trade", "quote": "on_quote", "funding": "on_funding"}
 
 
 class Kernel:
@@ -42,7 +44,7 @@ class Kernel:
         self,
         clock: SimClock,
         ledger: Ledger,
-        venues: Mapping[str, SimulatedExchange],
+        venues: Mapping[str, SteppedVenue],
         risk: RiskHook,
         ids: IdGenerator,
     ) -> None:
@@ -54,9 +56,9 @@ class Kernel:
         self.bus = MessageBus()
         self.reporting: Reporting = SettleCurrency()
         self.strategies: dict[str, Strategy] = {}
-        self._account_venue: dict[str, SimulatedExchange] = {}
+        self._account_venue: dict[str, SteppedVenue] = {}
         for venue in self.venues.values():
-            for account_id in venue.accounts:
+            for account_id in venue.account_ids():
                 self._account_venue[account_id] = venue
         self._owners: dict[str, Strategy] = {}
         self._account_strategies: dict[str, list[Strategy]] = {}
@@ -88,17 +90,29 @@ class Kernel:
         self.strategies[strategy.id] = strategy
         strategy.attach(StrategyContext(self, strategy.id, account))
         self._account_strategies.setdefault(account, []).append(strategy)
+        self._subscribe(strategy, feeds)
+
+    def link(self, strategy: Strategy, own_account: str, account: str) -> None:
+        """Let ``strategy`` (on ``own_account``) hear ``account``'s events and, when that
+        account is on another venue, every stream of that venue, as it hears its own."""
+        venue = self._account_venue.get(account)
+        if venue is None:
+            raise ConfigError(f"strategy {strategy.id}: unknown linked account {account!r}")
+        listeners = self._account_strategies.setdefault(account, [])
+        if strategy in listeners:
+            raise ConfigError(f"strategy {strategy.id}: account {account!r} is linked twice")
+        listeners.append(strategy)
+        if venue is not self.venue_of(own_account):
+            feeds = [(kind, venue.venue_id, s) for s in venue.markets for kind in FEED_METHODS]
+            self._subscribe(strategy, feeds)
+
+    def _subscribe(self, strategy: Strategy, feeds: Iterable[tuple[str, str, str]]) -> None:
+        """Hand ``strategy`` the (kind, venue, instrument) streams it wants among ``feeds``."""
         wanted = set(strategy.subscriptions())
-        methods = {
-            "bar": "on_bar",
-            "trade": "on_trade",
-            "quote": "on_quote",
-            "funding": "on_funding",
-        }
         for kind, venue, instrument in feeds:
             if wanted and (kind, instrument) not in wanted:
                 continue
-            callback = getattr(strategy, methods[kind])
+            callback = getattr(strategy, FEED_METHODS[kind])
             self._subscribers.setdefault((kind, venue, instrument), []).append(callback)
 
     def start(self, ts: int) -> None:
@@ -176,9 +190,9 @@ class Kernel:
 
             def settle(event: Any) -> None:
                 held = any(
-                    account.book.positions.get(instrument) is not None
-                    and account.book.positions[instrument].size != 0
-                    for account in venue.accounts.values()
+                    (position := venue.account(account).book.positions.get(instrument)) is not None
+                    and position.size != 0
+                    for account in venue.account_ids()
                 )
                 risk_funding(event, held)
                 to_venue(event)
@@ -187,7 +201,7 @@ class Kernel:
 
             return settle
 
-        delay = venue.config.latency.feed_delay_ns()
+        delay = venue.feed_delay_ns()
         if delay and callbacks:
             schedule = self._schedule
 
@@ -385,13 +399,13 @@ class Kernel:
 
     # -- queries for the strategy context and the risk hook -------------------------------
 
-    def venue_of(self, account: str) -> SimulatedExchange:
+    def venue_of(self, account: str) -> SteppedVenue:
         try:
             return self._account_venue[account]
         except KeyError:
             raise ConfigError(f"unknown account {account!r}") from None
 
-    def market(self, account: str, symbol: str) -> MarketState:
+    def market(self, account: str, symbol: str) -> MarketView:
         market = self.venue_of(account).markets.get(symbol)
         if market is None:
             raise ConfigError(f"unknown instrument {symbol} for account {account}")
@@ -405,22 +419,20 @@ class Kernel:
         return self.venue_of(account).open_orders(account)
 
     def margin_report(self, account: str) -> MarginReport:
-        venue = self.venue_of(account)
-        sim_account = venue.accounts[account]
-        return sim_account.model.assess(venue.snapshot(sim_account))
+        view = self.venue_of(account).account(account)
+        return view.model.assess(view.snapshot())
 
     def max_order_quantity(
         self, account: str, symbol: str, side: OrderSide, price: Decimal | None
     ) -> Decimal:
-        venue = self.venue_of(account)
-        sim_account = venue.accounts[account]
+        view = self.venue_of(account).account(account)
         market = self.market(account, symbol)
         reference = price if price is not None else market.last_exact()
-        snapshot = venue.snapshot(sim_account, also=(market.spec.base,))
-        return sim_account.model.max_additional_size(snapshot, symbol, side, reference)
+        snapshot = view.snapshot(also=(market.spec.base,))
+        return view.model.max_additional_size(snapshot, symbol, side, reference)
 
     def default_trigger(self, account: str) -> TriggerSource:
-        return self.venue_of(account).config.stop_trigger
+        return self.venue_of(account).stop_trigger
 
     def account_ids(self) -> tuple[str, ...]:
         return tuple(self._account_venue)

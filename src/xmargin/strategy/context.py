@@ -16,7 +16,6 @@ from xmargin.model.orders import (
     TriggerSource,
 )
 from xmargin.model.positions import Position
-from xmargin.strategy.linking import FEED_KINDS, AccountRelay
 
 if TYPE_CHECKING:
     from xmargin.engine.kernel import Kernel
@@ -84,9 +83,8 @@ class StrategyContext:
         account = account or self.account
         if liquidation_prices:
             return self._kernel.margin_report(account)
-        venue = self._kernel.venue_of(account)
-        sim_account = venue.accounts[account]
-        return sim_account.model.summary(venue.snapshot(sim_account))
+        view = self._kernel.venue_of(account).account(account)
+        return view.model.summary(view.snapshot())
 
     def value_in_quote(self, asset: str, amount: Decimal, account: str | None = None) -> Decimal:
         """``amount`` of ``asset`` in the account's settle currency at the venue's own price
@@ -240,17 +238,13 @@ class StrategyContext:
         return self._kernel.venue_of(account or self.account).venue_id
 
     def link_account(self, owner: Strategy, account: str) -> None:
-        """Deliver ``account``'s venue market data and account events to ``owner`` too.
+        """Deliver ``account``'s account events to ``owner`` too, and its venue's market data
+        when that is another venue than the strategy's own account's.
 
         Call it while the strategy is being attached (``Strategy.linked_accounts`` does),
-        before the run starts. Market data is added only when ``account`` is on another
-        venue than the strategy's own account (whose data the strategy already hears).
+        before the run starts.
         """
-        venue = self._kernel.venue_of(account)
-        feeds: list[tuple[str, str, str]] = []
-        if venue is not self._kernel.venue_of(self.account):
-            feeds = [(kind, venue.venue_id, s) for s in venue.markets for kind in FEED_KINDS]
-        self._kernel.add_strategy(AccountRelay(owner, account), account, feeds)
+        self._kernel.link(owner, self.account, account)
 
     def spawn(self, child: Strategy, account: str | None = None) -> None:
         """Run ``child`` (an execution algorithm, say) as a helper strategy on ``account``.

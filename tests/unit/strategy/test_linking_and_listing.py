@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from click.testing import CliRunner
 from tests.unit.strategy.support import HOUR, T0, bars, build, funding, venue
 
 from xmargin.app.cli_strategies import catalogue, strategies
+from xmargin.core.errors import ConfigError
 from xmargin.model.events import FundingSettled
 from xmargin.model.market_data import Bar, FundingRate
 from xmargin.strategy.base import NoParams, Strategy, params_table
@@ -64,6 +66,58 @@ def test_a_linked_account_brings_its_venues_data_and_account_events():
     assert ("funding", "b", btc) in listener.heard
     # the short 0.1 on b received 0.1 × 50,000 × 0.0001 = 0.5 at 8 h
     assert ("settled", "b.main", "-0.5") in listener.heard
+
+
+def test_a_linked_venue_is_heard_directly_once_per_bar_with_no_helper_strategy():
+    btc = "BTC/USDT:USDT"
+    venues = [
+        venue("a", "binance_usdm_cross", {"main": {"USDT": "10000"}}),
+        venue("b", "binance_usdm_cross", {"main": {"USDT": "10000"}}),
+    ]
+    # three bars on a, two on b (b's series ends an hour earlier)
+    sources = [
+        bars("a", btc, ohlcv(T0, "1h", [(50000.0,) * 4] * 3)),
+        bars("b", btc, ohlcv(T0, "1h", [(50000.0,) * 4] * 2)),
+    ]
+    backtest = build(venues, sources, [])
+    listener = Listener("listener", "b.main")
+    backtest.kernel.add_strategy(listener, "a.main", [("bar", "a", btc)])
+    backtest.run()
+
+    assert set(backtest.kernel.strategies) == {"listener"}
+    assert [h for h in listener.heard if h[0] == "bar"] == [
+        ("bar", "a", btc),
+        ("bar", "b", btc),
+        ("bar", "a", btc),
+        ("bar", "b", btc),
+        ("bar", "a", btc),
+    ]
+
+
+def test_an_account_on_the_same_venue_adds_its_events_but_no_second_copy_of_the_data():
+    btc = "BTC/USDT:USDT"
+    venues = [venue("a", "binance_usdm_cross", {"main": {"USDT": "1"}, "hedge": {"USDT": "1"}})]
+    backtest = build(venues, [bars("a", btc, ohlcv(T0, "1h", [(50000.0,) * 4] * 2))], [])
+    listener = Listener("listener", "a.hedge")
+    backtest.kernel.add_strategy(listener, "a.main", [("bar", "a", btc)])
+    backtest.run()
+
+    assert listener.heard == [("bar", "a", btc), ("bar", "a", btc)]
+
+
+def test_linking_an_unknown_or_repeated_account_is_refused():
+    venues = [venue("a", "binance_usdm_cross", {"main": {"USDT": "1"}, "hedge": {"USDT": "1"}})]
+    btc = "BTC/USDT:USDT"
+    kernel = build(venues, [bars("a", btc, ohlcv(T0, "1h", [(50000.0,) * 4]))], []).kernel
+    with pytest.raises(ConfigError, match=r"strategy nowhere: unknown linked account 'a\.gone'"):
+        kernel.add_strategy(Listener("nowhere", "a.gone"), "a.main", [])
+
+    class Twice(Listener):
+        def linked_accounts(self) -> tuple[str, ...]:
+            return ("a.hedge", "a.hedge")
+
+    with pytest.raises(ConfigError, match=r"strategy twice: account 'a\.hedge' is linked twice"):
+        kernel.add_strategy(Twice("twice", "a.hedge"), "a.main", [])
 
 
 def test_every_built_in_strategy_has_a_description_and_typed_parameters():

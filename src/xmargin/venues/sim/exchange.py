@@ -39,6 +39,7 @@ from xmargin.venues.sim.loans import LoanDesk
 from xmargin.venues.sim.margin_guard import MarginGuard
 from xmargin.venues.sim.mark_path import MarkPath
 from xmargin.venues.sim.markets import MarketState
+from xmargin.venues.sim.port import SimAccountView, SimPortQueries
 from xmargin.venues.sim.requests import CancelRequest, ModifyRequest, VenueRequest, reach_venue
 from xmargin.venues.sim.settlement import Settlements
 
@@ -52,7 +53,7 @@ SIM_CAPABILITIES = VenueCapabilities(
 )
 
 
-class SimulatedExchange:
+class SimulatedExchange(SimPortQueries):
     """One simulated venue with any number of accounts sharing its markets."""
 
     def __init__(
@@ -73,6 +74,7 @@ class SimulatedExchange:
         self.emit = emit
         self.markets = {s: MarketState(spec, s in mark_feeds) for s, spec in instruments.items()}
         self.accounts: dict[str, SimAccount] = {}
+        self._views: dict[str, SimAccountView] = {}
         # Every order sent, by client order id; the open ones also per account.
         self.orders: dict[str, Order] = {}
         self._open_by_account: dict[str, dict[str, Order]] = {}

@@ -100,7 +100,7 @@ def raw_client(gateway: Gateway) -> ccxt.binanceusdm:
     return exchange
 
 
-def adapter(gateway: Gateway, *, streams: bool) -> CcxtVenue:
+def adapter(gateway: Gateway, *, streams: bool, **options: object) -> CcxtVenue:
     venue = CcxtVenue(
         "binanceusdm",
         "main",
@@ -110,8 +110,10 @@ def adapter(gateway: Gateway, *, streams: bool) -> CcxtVenue:
         seed=7,
         streams=streams,
         poll_interval_s=0.2,
+        funding_poll_s=1.0,
         rest_base=gateway.url,
         ws_base=gateway.ws,
+        ccxt_options=options,
     )
     venue.start()
     return venue
@@ -316,6 +318,20 @@ def test_leverage_is_set_on_the_venue_and_a_refusal_is_an_event(live: tuple) -> 
         venue.set_leverage("main", SYMBOL, Decimal("2.5"))
 
 
+def test_margin_mode_already_set_is_success_and_a_refusal_an_event(live: tuple) -> None:
+    venue, heard, _ = live
+    venue.set_margin_mode("main", SYMBOL, "cross")  # the gateway answers -4046: already cross
+    venue.set_margin_mode("main", SYMBOL, "isolated")  # the gateway serves cross only
+    failed = heard.wait(
+        lambda e: isinstance(e, RequestFailed) and e.operation == "set_margin_mode", "refusal"
+    )
+    assert isinstance(failed, RequestFailed)
+    assert failed.reason.startswith("BadRequest: ") and "marginType" in failed.reason
+    time.sleep(0.5)
+    refusals = [e for e in heard.events if isinstance(e, RequestFailed)]
+    assert [e.operation for e in refusals].count("set_margin_mode") == 1
+
+
 def test_a_venue_refusal_is_a_rejection_event(live: tuple) -> None:
     venue, heard, _ = live
     venue.submit(Order("huge-1", SYMBOL, OrderSide.BUY, Decimal(10), account="main"))
@@ -359,6 +375,47 @@ def test_a_submit_answered_with_a_timeout_is_found_by_client_id_not_resent(lossy
         time.sleep(0.5)
         assert heard.of(OrderRejected, "lost-1") == []
         assert len(heard.of(OrderAccepted, "lost-1")) == 1
+    finally:
+        venue.stop()
+        heard.close()
+
+
+def test_a_skewed_client_clock_is_resynced_on_minus_1021(gateway: Gateway) -> None:
+    # the client's clock two minutes behind: the first signed request gets -1021
+    venue = adapter(gateway, streams=False, timeDifference=120_000)
+    try:
+        assert abs(venue.runner.exchange.options["timeDifference"]) < 5_000
+        assert venue.balances("main")["USDT"] > 0
+    finally:
+        venue.stop()
+
+
+@pytest.fixture
+def flaky_streams(tmp_path: Path) -> Iterator[Gateway]:
+    extra = "\n[gateway.faults]\nseed = 5\nws_drop_share = 0.5\n"
+    config = write_config(tmp_path / "flaky.toml", extra)
+    with running_gateway(config, "--speed", "60", "--start", START) as running:
+        yield running
+
+
+def test_stream_drops_are_gap_filled_and_every_fill_arrives_once(flaky_streams: Gateway) -> None:
+    venue = adapter(flaky_streams, streams=True)
+    heard = Heard(venue)
+    try:
+        sides = [OrderSide.BUY, OrderSide.SELL] * 3
+        for n, side in enumerate(sides):
+            venue.submit(Order(f"flip-{n}", SYMBOL, side, Decimal("0.01"), account="main"))
+            heard.wait(
+                lambda e, c=f"flip-{n}": isinstance(e, OrderFilled) and e.client_order_id == c,
+                f"fill of flip-{n}",
+            )
+        time.sleep(1.0)
+        raw = raw_client(flaky_streams)
+        trades = raw.fapiPrivateGetUserTrades({"symbol": "BTCUSDT"})
+        fills = [e for e in heard.events if isinstance(e, OrderFilled)]
+        assert sorted(f.trade_id for f in fills) == sorted(str(t["id"]) for t in trades)
+        assert len(fills) == len(sides)
+        assert venue.user_data.reconnects >= 1
     finally:
         venue.stop()
         heard.close()

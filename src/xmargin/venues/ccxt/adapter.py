@@ -1,10 +1,7 @@
-"""``CcxtVenue``: the VenuePort over unmodified ccxt (``async_support``), for one venue account.
-
-The adapter owns an asyncio loop on a thread of its own. ``submit``, ``cancel``, ``modify``
-and ``set_leverage`` schedule their request and return at once; what the venue answers
-arrives later as events on a thread-safe queue that the synchronous kernel drains
-(:meth:`CcxtVenue.drain`). Reconciliation queries (``open_orders``, ``positions``,
-``balances``, ``fills_since``) block the caller until the venue answers.
+"""``CcxtVenue``: the VenuePort over unmodified ccxt (``async_support``/``ccxt.pro``), for one
+venue account, on an asyncio loop and thread of its own. Commands schedule their request and
+return at once; the venue's answers arrive as events on a thread-safe queue the synchronous
+kernel drains (:meth:`CcxtVenue.drain`). Reconciliation queries block until answered.
 
 A submit that fails after it may have reached the venue is *unknown*: the order is looked up
 by its client order id, and sent again only if the venue says it does not exist, with the
@@ -46,7 +43,6 @@ from xmargin.venues.ccxt.instruments import instruments_from_markets, tier_table
 from xmargin.venues.ccxt.orders import BINANCE_FAMILY, create_order_args, lookup_params
 from xmargin.venues.ccxt.reports import (
     balances_from_ccxt,
-    order_from_ccxt,
     position_from_ccxt,
     wallet_balances,
 )
@@ -73,6 +69,7 @@ class CcxtVenue:
         seed: int = 0,
         streams: bool = False,
         poll_interval_s: float = 1.0,
+        funding_poll_s: float = 60.0,
         rest_base: str | None = None,
         ws_base: str | None = None,
         ccxt_options: Mapping[str, Any] | None = None,
@@ -86,7 +83,7 @@ class CcxtVenue:
         self.clock = clock
         self._credentials = credentials
         self._streams = streams
-        self._poll_interval_s = poll_interval_s
+        self._poll_s = (poll_interval_s, funding_poll_s)
         self._rest_base, self._ws_base = rest_base, ws_base
         self._options = dict(ccxt_options or {})
         self._rng = RngStreams(seed).stream(f"ccxt-backoff:{exchange_id}:{account}")
@@ -101,6 +98,11 @@ class CcxtVenue:
         self._exchange: Any = None
         self._runner: RequestRunner | None = None
         self._user_data: UserData | None = None
+
+    @property
+    def user_data(self) -> UserData:
+        assert self._user_data is not None, "start() the adapter first"
+        return self._user_data
 
     def __repr__(self) -> str:
         return f"CcxtVenue({self.exchange_id!r}, account={self.account!r})"
@@ -149,7 +151,12 @@ class CcxtVenue:
             raw = await self._runner.call("fetch_leverage_tiers", list(self.symbols))
             self.tiers = {s: tier_table_from_ccxt(s, raw[s]) for s in self.symbols if s in raw}
         self._user_data = UserData(
-            self._runner, self._book, self.symbols, self._poll_interval_s, streams=self._streams
+            self._runner,
+            self._book,
+            self.symbols,
+            self._poll_s[0],
+            streams=self._streams,
+            funding_poll_s=self._poll_s[1],
         )
         await self._user_data.start()
 
@@ -346,6 +353,20 @@ class CcxtVenue:
         except VenueRefusedError as refused:
             self._book.fail("set_leverage", symbol, refused.failure.reason)
 
+    def set_margin_mode(self, account: str, instrument: str, mode: str) -> None:
+        """Set ``cross`` or ``isolated`` margin; already being in that mode is success."""
+        self._check_account(account)
+        if mode not in ("cross", "isolated"):
+            raise ConfigError(f"margin mode must be cross or isolated, got {mode!r}")
+        self._schedule(self._set_margin_mode(instrument, mode))
+
+    async def _set_margin_mode(self, symbol: str, mode: str) -> None:
+        try:
+            await self.runner.call("set_margin_mode", mode, symbol)
+        except VenueRefusedError as refused:
+            if not isinstance(refused.original, ccxt.MarginModeAlreadySet):
+                self._book.fail("set_margin_mode", symbol, refused.failure.reason)
+
     def borrow(self, account: str, asset: str, amount: Decimal) -> str:
         raise TerminalVenueError(f"{self.exchange_id}: borrowing is not supported by this adapter")
 
@@ -359,19 +380,7 @@ class CcxtVenue:
 
     def open_orders(self, account: str) -> list[Order]:
         self._check_account(account)
-        return list(self._wait(self._open_orders()))
-
-    async def _open_orders(self) -> list[Order]:
-        found: list[Order] = []
-        for symbol in self.symbols:
-            plain = await self.runner.call("fetch_open_orders", symbol)
-            algos = []
-            if self.exchange_id in BINANCE_FAMILY:
-                algos = await self.runner.call(
-                    "fetch_open_orders", symbol, None, None, {"trigger": True}
-                )
-            found += [order_from_ccxt(o, self.account) for o in [*plain, *algos]]
-        return found
+        return list(self._wait(self.user_data.open_orders()))
 
     def positions(self, account: str) -> Mapping[str, Position]:
         self._check_account(account)
@@ -392,5 +401,4 @@ class CcxtVenue:
     def fills_since(self, account: str, since_ns: int) -> list[OrderFilled]:
         """Every fill of the adapter's symbols at or after ``since_ns``, oldest first."""
         self._check_account(account)
-        assert self._user_data is not None, "start() the adapter first"
-        return list(self._wait(self._user_data.fills_since(since_ns)))
+        return list(self._wait(self.user_data.fills_since(since_ns)))

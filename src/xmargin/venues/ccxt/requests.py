@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ccxt
@@ -48,9 +49,15 @@ class RequestRunner:
     """Runs ccxt coroutines for one exchange instance on the adapter's event loop."""
 
     def __init__(
-        self, exchange: Any, backoff: Backoff, budget: RequestBudget, clock: Clock
+        self,
+        exchange: Any,
+        backoff: Backoff,
+        budget: RequestBudget,
+        clock: Clock,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.exchange = exchange
+        self.sleep = sleep
         self.backoff = backoff
         self.budget = budget
         self.clock = clock
@@ -66,7 +73,7 @@ class RequestRunner:
             pause = self.budget.pause_s(self._now_ms(), places_order=places_order)
             if pause > 0:
                 log.warning("venue weight budget nearly spent: holding %s for %.1fs", method, pause)
-                await asyncio.sleep(pause)
+                await self.sleep(pause)
             self.attempts += 1
             try:
                 result = await getattr(self.exchange, method)(*args)
@@ -86,7 +93,7 @@ class RequestRunner:
                 log.warning(
                     "%s failed (%s); retry %d in %.2fs", method, failure.reason, attempt + 1, wait
                 )
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
                 continue
             self.budget.observe(
                 getattr(self.exchange, "last_response_headers", None), self._now_ms()

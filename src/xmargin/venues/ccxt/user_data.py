@@ -21,9 +21,10 @@ import ccxt
 from xmargin.core.clock import ns_to_ms
 from xmargin.core.errors import DataError, VenueError
 from xmargin.model.events import OrderFilled
+from xmargin.model.orders import Order
 from xmargin.venues.ccxt.instruments import exact, optional
-from xmargin.venues.ccxt.orders import lookup_params
-from xmargin.venues.ccxt.reports import funding_from_income, position_from_ccxt
+from xmargin.venues.ccxt.orders import BINANCE_FAMILY, lookup_params
+from xmargin.venues.ccxt.reports import funding_from_income, order_from_ccxt, position_from_ccxt
 from xmargin.venues.ccxt.requests import RequestRunner, VenueRefusedError
 from xmargin.venues.ccxt.tracking import OrderTracker
 
@@ -42,11 +43,13 @@ class UserData:
         poll_interval_s: float,
         *,
         streams: bool,
+        funding_poll_s: float = 60.0,
     ) -> None:
         self.runner = runner
         self.tracker = tracker
         self.symbols = tuple(symbols)
         self.poll_interval_s = poll_interval_s
+        self.funding_poll_s = funding_poll_s
         self.streams = streams
         self._trades_since: dict[str, int | None] = {}
         self._funding_since: dict[str, int | None] = {}
@@ -82,19 +85,27 @@ class UserData:
                 await task
 
     async def _poll(self) -> None:
+        """Orders and fills every ``poll_interval_s``; funding (a costly endpoint, weight 30
+        on Binance, changing a few times a day) every ``funding_poll_s``."""
+        loop = asyncio.get_running_loop()
+        funding_due = loop.time()
         while True:
+            funding = loop.time() >= funding_due
+            if funding:
+                funding_due = loop.time() + self.funding_poll_s
             for symbol in self.symbols:
                 try:
-                    await self.sync(symbol)
+                    await self.gap_fill(symbol)
+                    if funding:
+                        await self.sync_funding(symbol)
                 except Exception as exc:
                     log.warning("user-data poll of %s failed: %s", symbol, exc)
             await asyncio.sleep(self.poll_interval_s)
 
-    async def sync(self, symbol: str) -> None:
-        """One REST gap-fill of ``symbol``: order statuses, fills, funding."""
+    async def gap_fill(self, symbol: str) -> None:
+        """One REST catch-up of ``symbol``: order statuses, then fills."""
         await self.sync_orders(symbol)
         await self.sync_trades(symbol)
-        await self.sync_funding(symbol)
 
     async def sync_orders(self, symbol: str) -> None:
         """Learn the fate of every tracked working order the venue no longer lists as open."""
@@ -164,6 +175,16 @@ class UserData:
         )
         return now - moved
 
+    async def open_orders(self) -> list[Order]:
+        """Every working order of the symbols, plain and (Binance algo) conditional."""
+        conditional = [{"trigger": True}] if self.runner.exchange.id in BINANCE_FAMILY else []
+        found: list[Order] = []
+        for symbol in self.symbols:
+            for params in [{}, *conditional]:
+                rows = await self.runner.call("fetch_open_orders", symbol, None, None, params)
+                found += [order_from_ccxt(row, self.tracker.account) for row in rows]
+        return found
+
     async def fills_since(self, since_ns: int) -> list[OrderFilled]:
         fills: list[OrderFilled] = []
         for symbol in self.symbols:
@@ -180,7 +201,7 @@ class UserData:
             pending = asyncio.ensure_future(getattr(exchange, method)(symbol))
             await asyncio.sleep(RECONNECT_SETTLE_S)
             try:
-                await self.sync(symbol)
+                await self.gap_fill(symbol)
                 for item in await pending:
                     handle(item)
                 attempt = 0

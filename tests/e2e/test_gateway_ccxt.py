@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import decimal
 import gzip
 import json
+import random
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -65,6 +69,14 @@ def raw_funding_rate(ts_ms: int) -> Decimal:
             if row["ts_ms"] == str(ts_ms) and row["symbol"].startswith("BTC"):
                 return Decimal(row["funding_rate"])
     raise AssertionError(f"no funding at {ts_ms}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def decimal_context_kept() -> Iterator[None]:
+    """ccxt sets the thread's decimal context when it rounds (ROUND_HALF_UP, Underflow
+    trapped): let it change a copy, so the rest of the suite keeps Python's default."""
+    with decimal.localcontext():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +160,32 @@ def test_market_order_fills_and_the_liquidation_price_is_the_margin_models(
     assert row["liquidationPrice"] == float(gateway_liq)
 
 
+def test_xmargin_margin_computes_the_same_figures_for_the_same_state(
+    ex: ccxt.binanceusdm, tmp_path: Path
+) -> None:
+    for _attempt in range(5):
+        account = ex.fapiPrivateV3GetAccount()
+        risk = ex.fapiPrivateV3GetPositionRisk({"symbol": "BTCUSDT"})[0]
+        if ex.fapiPrivateV3GetAccount()["totalWalletBalance"] == account["totalWalletBalance"]:
+            break
+    path = tmp_path / "from_gateway.toml"
+    path.write_text(
+        'venue = "binance_usdm_cross"\n'
+        f'[balances]\nUSDT = "{account["totalWalletBalance"]}"\n'
+        f'[[positions]]\ninstrument = "{SYMBOL}"\nsize = "{risk["positionAmt"]}"\n'
+        f'entry_price = "{risk["entryPrice"]}"\nmark_price = "{risk["markPrice"]}"\n'
+        "leverage = 10\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "xmargin.app.cli", "margin", str(path), "--json"]
+    shown = json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)
+    row = shown["positions"][0]
+    cli_liq = Decimal(row["liquidation_price"])
+    assert Decimal(risk["liquidationPrice"]).quantize(cli_liq) == cli_liq
+    assert Decimal(row["maintenance_margin"]) == Decimal(risk["maintMargin"])
+    assert Decimal(shown["maintenance_margin_required"]) == Decimal(account["totalMaintMargin"])
+
+
 def test_limit_orders_rest_edit_and_cancel(ex: ccxt.binanceusdm) -> None:
     last = Decimal(str(ex.fetch_ticker(SYMBOL)["last"]))
     low = (last * Decimal("0.9")).quantize(Decimal("0.1"))
@@ -188,6 +226,29 @@ def test_reduce_only_and_stop_market_through_algo_orders(ex: ccxt.binanceusdm) -
     assert (reduce["status"], reduce["filled"], reduce["reduceOnly"]) == ("closed", 0.1, True)
     position = next(p for p in ex.fetch_positions([SYMBOL]) if p["symbol"] == SYMBOL)
     assert position["contracts"] == 0.4
+
+
+def test_ccxts_binance_class_trades_the_perpetual_as_freqtrade_configures_it(
+    gateway: Gateway,
+) -> None:
+    exchange = ccxt.binance(
+        {
+            "apiKey": KEY,
+            "secret": SECRET,
+            "enableRateLimit": False,
+            "options": {"defaultType": "swap"},
+        }
+    )
+    point_at_gateway(exchange, gateway.url, gateway.ws)
+    exchange.load_markets()
+    assert [s for s, m in exchange.markets.items() if m["swap"]] == [SYMBOL]
+    last = Decimal(str(exchange.fetch_ticker(SYMBOL)["last"]))
+    away = float((last * Decimal("0.9")).quantize(Decimal("0.1")))
+    order = exchange.create_order(SYMBOL, "limit", "buy", 0.002, away)
+    assert exchange.fetch_order(order["id"], SYMBOL)["status"] == "open"
+    assert exchange.cancel_order(order["id"], SYMBOL)["status"] == "canceled"
+    assert exchange.fetch_balance()["USDT"]["total"] > 0
+    assert exchange.fapiPrivateGetPositionSideDual() == {"dualSidePosition": False}
 
 
 def test_leverage_and_brackets(ex: ccxt.binanceusdm) -> None:
@@ -270,15 +331,22 @@ def test_ccxt_pro_hears_market_streams_orders_and_balances(gateway: Gateway) -> 
             await exchange.load_markets()
             seen["trades"] = await asyncio.wait_for(exchange.watch_trades(SYMBOL), 15)
             seen["ohlcv"] = await asyncio.wait_for(exchange.watch_ohlcv(SYMBOL, "5m"), 15)
+            seen["mark"] = await asyncio.wait_for(exchange.watch_mark_price(SYMBOL), 15)
+            seen["ticker"] = await asyncio.wait_for(exchange.watch_ticker(SYMBOL), 15)
             book = await asyncio.wait_for(exchange.watch_order_book(SYMBOL), 15)
             first_nonce = book["nonce"]
             book = await asyncio.wait_for(exchange.watch_order_book(SYMBOL), 15)
             seen["book"] = (first_nonce, book["nonce"], book["timestamp"], book["bids"][0])
             orders_task = asyncio.create_task(exchange.watch_orders(SYMBOL))
             balance_task = asyncio.create_task(exchange.watch_balance())
-            await asyncio.sleep(1.0)
-            await exchange.create_order(SYMBOL, "market", "sell", 0.01)
-            seen["orders"] = await asyncio.wait_for(orders_task, 10)
+            # the user stream connects in the background: an order filled before it is
+            # connected is not replayed (as on Binance), so sell again until one is heard
+            for _attempt in range(5):
+                await exchange.create_order(SYMBOL, "market", "sell", 0.01)
+                done, _ = await asyncio.wait({orders_task}, timeout=3)
+                if done:
+                    break
+            seen["orders"] = await asyncio.wait_for(orders_task, 1)
             seen["balance"] = await asyncio.wait_for(balance_task, 10)
             return seen
         finally:
@@ -293,6 +361,12 @@ def test_ccxt_pro_hears_market_streams_orders_and_balances(gateway: Gateway) -> 
     assert trade["amount"] == float(bars[open_ms][4])
     candle = seen["ohlcv"][-1]  # type: ignore[index]
     assert candle[1:] == [float(x) for x in bars[candle[0]]]
+    mark = seen["mark"]
+    hour = int(mark["timestamp"]) - int(mark["timestamp"]) % 3_600_000  # type: ignore[index]
+    assert mark["markPrice"] == float(raw_mark_close(hour - 3_600_000))  # type: ignore[index]
+    ticker = seen["ticker"]
+    ticker_open = int(ticker["timestamp"]) - FIVE_MIN  # type: ignore[index]
+    assert ticker["last"] == float(bars[ticker_open][3])  # type: ignore[index]
     first_nonce, nonce, book_ms, best_bid = seen["book"]  # type: ignore[misc]
     assert nonce > first_nonce
     assert best_bid == [float(bars[book_ms - FIVE_MIN][3]), float(bars[book_ms - FIVE_MIN][4])]
@@ -334,7 +408,16 @@ def test_rate_limits_timeouts_secrets_and_sigterm(limited: Gateway) -> None:
         urllib.request.urlopen(request, timeout=5)
     assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
     assert int(refused.value.headers["X-MBX-USED-WEIGHT-1M"]) > 80
-    assert limited.stop() == 0
+
+    async def stop_while_streaming() -> int:
+        url = limited.ws + "/public/ws/1"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            subscribe = {"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 7}
+            await ws.send_str(json.dumps(subscribe))
+            assert json.loads(await ws.receive_str()) == {"result": None, "id": 7}
+            return await asyncio.to_thread(limited.stop)  # SIGTERM with a socket open
+
+    assert asyncio.run(stop_while_streaming()) == 0
     output = "".join(limited.output)
     assert SECRET not in output
     assert KEY not in output
@@ -392,3 +475,45 @@ def test_the_venue_liquidates_at_the_liquidation_price_it_reported(crash: Gatewa
     assert Decimal(clear[0]["income"]) == -(size * at * Decimal("0.005"))
     pnl = ex.fapiPrivateGetIncome({"incomeType": "REALIZED_PNL"})
     assert Decimal(pnl[-1]["income"]) == size * (at - entry)
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Iterator[Gateway]:
+    extra = "\n[gateway.faults]\nseed = 3\nerror_share = 0.5\nws_drop_share = 1\n"
+    config = write_config(tmp_path / "faulty.toml", extra)
+    with running_gateway(config, "--speed", "600", "--start", START) as running:
+        yield running
+
+
+def test_injected_server_errors_follow_the_seed_and_websockets_drop(faulty: Gateway) -> None:
+    ex = ccxt.binanceusdm({"enableRateLimit": False})
+    point_at_gateway(ex, faulty.url, faulty.ws)
+    outcomes = []
+    for _ in range(20):
+        try:
+            ex.fapiPublicGetTime()
+            outcomes.append(False)
+        except ccxt.OperationFailed as failed:
+            assert "An unknown error occurred" in str(failed)
+            outcomes.append(True)
+    draws = random.Random(3)
+    assert outcomes == [draws.random() < 0.5 for _ in range(20)]
+
+    for attempt in range(10):  # each attempt is the next draw: failures are retried
+        try:
+            ex.load_markets()
+            break
+        except ccxt.OperationFailed:
+            assert attempt < 9
+
+    async def watch() -> None:
+        exchange = ccxtpro.binanceusdm()
+        point_at_gateway(exchange, faulty.url, faulty.ws)
+        exchange.set_markets(ex.markets, ex.currencies)
+        try:
+            await asyncio.wait_for(exchange.watch_trades(SYMBOL), 15)
+        finally:
+            await exchange.close()
+
+    with pytest.raises(ccxt.NetworkError, match="closed"):
+        asyncio.run(watch())

@@ -116,7 +116,9 @@ def run_example(name: str, events: Path) -> dict:
 
 
 def test_every_example_config_is_pinned():
-    assert {path.stem for path in EXAMPLES.glob("*.toml")} == set(HEADLINES)
+    # gateway configs are served, not backtested: tests/e2e/test_gateway_ccxt.py runs them
+    backtests = {p.stem for p in EXAMPLES.glob("*.toml") if not p.stem.startswith("gateway_")}
+    assert backtests == set(HEADLINES)
 
 
 @pytest.mark.parametrize("name", sorted(HEADLINES))

@@ -20,7 +20,7 @@ from xmargin.gateway.auth import credential_for, signed_params
 from xmargin.gateway.faults import FaultInjector
 from xmargin.gateway.service import GatewayService
 from xmargin.gateway.usdm_rest import KEY, ORDER_ENDPOINTS, PUBLIC, ROUTES
-from xmargin.gateway.weights import WeightBudget, weight_of
+from xmargin.gateway.weights import OrderCounter, WeightBudget, weight_of
 
 LOG = logging.getLogger("xmargin.gateway")
 TICK_S = 0.02
@@ -48,6 +48,8 @@ class RestFront:
         self.service = service
         self.faults = faults
         self.budget = WeightBudget(service.settings.weight_limit)
+        settings = service.settings
+        self.orders = OrderCounter(settings.order_limit_10s, settings.order_limit_1m)
 
     async def handle(self, request: web.Request) -> web.Response:
         now = wall_ms()
@@ -76,6 +78,10 @@ class RestFront:
                     params = signed_params(query + body, credential, now)
             if self.faults.server_error():
                 raise errors.unknown_error()
+            if key in ORDER_ENDPOINTS:
+                last_10s, last_1m = self.orders.count(account, now)
+                headers["X-MBX-ORDER-COUNT-10S"] = str(last_10s)
+                headers["X-MBX-ORDER-COUNT-1M"] = str(last_1m)
             self.service.runtime.catch_up()
             result = route.handler(self.service, account, params)
             if key in ORDER_ENDPOINTS and self.faults.order_timeout():
@@ -127,12 +133,21 @@ def build_app(
 
 async def _tick(service: GatewayService) -> None:
     """Keep the venue stepping with the data clock while no request arrives."""
+    runtime = service.runtime
+    ended = False
     while True:
         try:
-            service.runtime.catch_up()
+            service.expire_listen_keys(wall_ms())
+            runtime.catch_up()
         except Exception as exc:
             LOG.error("stepping failed: %s: %s", type(exc).__name__, exc)
             raise
+        if runtime.finished and not ended:
+            ended = True
+            LOG.warning(
+                "the data ends at %s: prices no longer move; orders still trade at the last prices",
+                runtime.last_data_iso(),
+            )
         await asyncio.sleep(TICK_S)
 
 
@@ -141,7 +156,7 @@ async def serve(
 ) -> None:
     """Serve until SIGTERM or SIGINT; announce the base URL once listening."""
     service = app[SERVICE]
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -44,6 +44,12 @@ def too_many_requests(limit: int) -> BinanceError:
     )
 
 
+def too_many_orders(limit: int, interval: str) -> BinanceError:
+    return BinanceError(
+        -1015, f"Too many new orders; current limit is {limit} orders per {interval}.", 429
+    )
+
+
 def outside_recv_window() -> BinanceError:
     return BinanceError(-1021, "Timestamp for this request is outside of the recvWindow.")
 

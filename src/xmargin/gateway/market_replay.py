@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from xmargin.backtest.feed import FeedSource
-from xmargin.core.clock import NANOS_PER_MILLI
 from xmargin.data.series import FundingSeries, OhlcvSeries, timeframe_ms
 from xmargin.gateway import errors
 from xmargin.gateway.binance_json import symbol_id, text
@@ -48,7 +47,7 @@ class SymbolData:
     updates: int = 0
 
 
-def _number(value: float) -> str:
+def float_text(value: float) -> str:
     return text(Decimal(repr(float(value))))
 
 
@@ -110,10 +109,10 @@ class MarketReplay:
                 f"Data sent for parameter 'interval' is not valid. "
                 f"(the data has {series.timeframe} bars)",
             )
-        limit = _limit(params, KLINE_LIMIT_DEFAULT, KLINE_LIMIT_MAX)
+        limit = limit_param(params, KLINE_LIMIT_DEFAULT, KLINE_LIMIT_MAX)
         opens = series.ts_ms
         closed = int(np.searchsorted(opens + step, now_ms, side="right"))
-        start, end = _int(params, "startTime"), _int(params, "endTime")
+        start, end = int_param(params, "startTime"), int_param(params, "endTime")
         first = 0 if start is None else int(np.searchsorted(opens, start - start % wanted))
         last = (
             closed if end is None else min(closed, int(np.searchsorted(opens, end, side="right")))
@@ -125,8 +124,8 @@ class MarketReplay:
 
     def funding_history(self, params: Mapping[str, str], now_ms: int) -> list[Json]:
         datas = self.chosen(params.get("symbol"))
-        limit = _limit(params, FUNDING_LIMIT_DEFAULT, FUNDING_LIMIT_MAX)
-        start, end = _int(params, "startTime"), _int(params, "endTime")
+        limit = limit_param(params, FUNDING_LIMIT_DEFAULT, FUNDING_LIMIT_MAX)
+        start, end = int_param(params, "startTime"), int_param(params, "endTime")
         rows: list[Json] = []
         for data in datas:
             if data.funding is None:
@@ -139,7 +138,7 @@ class MarketReplay:
                     {
                         "symbol": symbol_id(data.spec.symbol),
                         "fundingTime": int(times[i]),
-                        "fundingRate": _number(data.funding.rate[i]),
+                        "fundingRate": float_text(data.funding.rate[i]),
                         "markPrice": "",
                     }
                 )
@@ -154,7 +153,7 @@ class MarketReplay:
             times = data.funding.ts_ms
             done = int(np.searchsorted(times, now_ms, side="right"))
             if done:
-                last_rate = _number(data.funding.rate[done - 1])
+                last_rate = float_text(data.funding.rate[done - 1])
             if done < len(times):
                 next_time = int(times[done])
             else:
@@ -184,7 +183,7 @@ class MarketReplay:
         if row < 0 or not market.has_price:
             return "0", "0", "0", "0"
         last = market.last_exact()
-        quantity = _number(data.bars.volume[row])
+        quantity = float_text(data.bars.volume[row])
         return text(last), quantity, text(last + data.spec.price_increment), quantity
 
     def depth(self, params: Mapping[str, str], now_ms: int) -> Json:
@@ -284,14 +283,14 @@ def _aggregate(
         j = i
         while j < last and int(opens[j]) < bucket + wanted:
             j += 1
-        volume = "0" if mark else _number(series.volume[i:j].sum())
+        volume = "0" if mark else float_text(series.volume[i:j].sum())
         rows.append(
             [
                 bucket,
-                _number(series.open[i]),
-                _number(series.high[i:j].max()),
-                _number(series.low[i:j].min()),
-                _number(series.close[j - 1]),
+                float_text(series.open[i]),
+                float_text(series.high[i:j].max()),
+                float_text(series.low[i:j].min()),
+                float_text(series.close[j - 1]),
                 volume,
                 bucket + wanted - 1,
                 "0",
@@ -305,7 +304,7 @@ def _aggregate(
     return rows
 
 
-def _int(params: Mapping[str, str], name: str) -> int | None:
+def int_param(params: Mapping[str, str], name: str) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return None
@@ -314,14 +313,10 @@ def _int(params: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
-def _limit(params: Mapping[str, str], default: int, maximum: int) -> int:
-    value = _int(params, "limit")
+def limit_param(params: Mapping[str, str], default: int, maximum: int) -> int:
+    value = int_param(params, "limit")
     if value is None:
         return default
     if value <= 0:
         raise errors.invalid("limit")
     return min(value, maximum)
-
-
-def ms(ts_ns: int) -> int:
-    return ts_ns // NANOS_PER_MILLI

@@ -16,7 +16,6 @@ from xmargin.core.clock import NANOS_PER_MILLI
 from xmargin.model.events import (
     FundingSettled,
     Liquidated,
-    MarginStateChanged,
     OrderCanceled,
     OrderExpired,
     OrderFilled,
@@ -26,7 +25,7 @@ from xmargin.model.events import (
 from xmargin.model.numbers import ZERO
 from xmargin.model.orders import Order, OrderSide, OrderStatus
 
-UserListener = Callable[[str, object, "OrderRecord | None"], None]
+UserListener = Callable[[str, object, "OrderRecord | AlgoRecord | None"], None]
 EntryOf = Callable[[str, str], Decimal | None]
 
 
@@ -98,26 +97,37 @@ class AccountRecords:
     algos: dict[int, AlgoRecord] = field(default_factory=dict)
     trades: list[TradeRecord] = field(default_factory=list)
     income: list[IncomeRecord] = field(default_factory=list)
+    latest: dict[str, OrderRecord] = field(default_factory=dict)
+    latest_algo: dict[str, AlgoRecord] = field(default_factory=dict)
 
     def open_by_client_id(self, client_id: str) -> OrderRecord | None:
-        for record in self.orders.values():
-            if record.client_id == client_id and not record.order.status.is_closed:
-                return record
-        return None
+        """The open order with this client id (only the latest one can be open)."""
+        record = self.latest.get(client_id)
+        return None if record is None or record.order.status.is_closed else record
 
     def by_client_id(self, client_id: str) -> OrderRecord | None:
-        found = None
-        for record in self.orders.values():
-            if record.client_id == client_id:
-                found = record
-        return found
+        """The latest order with this client id, as Binance answers ``origClientOrderId``."""
+        record = self.latest.get(client_id)
+        return record if record is not None and record.order_id in self.orders else None
 
     def algo_by_client_id(self, client_id: str) -> AlgoRecord | None:
-        found = None
-        for record in self.algos.values():
-            if record.client_algo_id == client_id:
-                found = record
-        return found
+        record = self.latest_algo.get(client_id)
+        return record if record is not None and record.algo_id in self.algos else None
+
+    def forget_order(self, record: OrderRecord, previous: OrderRecord | None) -> None:
+        """Drop a rejected order (Binance keeps none); its client id names ``previous`` again."""
+        del self.orders[record.order_id]
+        if previous is None:
+            self.latest.pop(record.client_id, None)
+        else:
+            self.latest[record.client_id] = previous
+
+    def forget_algo(self, record: AlgoRecord, previous: AlgoRecord | None) -> None:
+        del self.algos[record.algo_id]
+        if previous is None:
+            self.latest_algo.pop(record.client_algo_id, None)
+        else:
+            self.latest_algo[record.client_algo_id] = previous
 
 
 class Records:
@@ -143,11 +153,15 @@ class Records:
         return f"gw-{self._internal}"
 
     def add_order(self, record: OrderRecord) -> None:
-        self.accounts[record.account].orders[record.order_id] = record
+        records = self.accounts[record.account]
+        records.orders[record.order_id] = record
+        records.latest[record.client_id] = record
         self._by_internal[record.order.client_order_id] = record
 
     def add_algo(self, record: AlgoRecord) -> None:
-        self.accounts[record.account].algos[record.algo_id] = record
+        records = self.accounts[record.account]
+        records.algos[record.algo_id] = record
+        records.latest_algo[record.client_algo_id] = record
         self._by_internal[record.order.client_order_id] = record
 
     def next_order_id(self) -> int:
@@ -157,9 +171,6 @@ class Records:
     def next_algo_id(self) -> int:
         self._next_algo += 1
         return self._next_algo
-
-    def record_of(self, internal_id: str) -> OrderRecord | AlgoRecord | None:
-        return self._by_internal.get(internal_id)
 
     # -- the bus ------------------------------------------------------------------------------
 
@@ -176,9 +187,6 @@ class Records:
             self._tell(account, event, self._liquidation(event, ms))
             self._note_entry(account, event.instrument)
             return
-        if isinstance(event, MarginStateChanged):
-            self._tell(account, event, None)
-            return
         internal = getattr(event, "client_order_id", None)
         record = self._by_internal.get(internal) if internal else None
         if record is None:
@@ -193,10 +201,11 @@ class Records:
             self._note_entry(account, event.instrument)
         elif isinstance(event, (OrderRejected, OrderCanceled, OrderExpired)):
             record.reason = event.reason
+        self._tell(account, event, record)
         if record.algo is not None and record.order.status.is_closed:
             record.algo.status = "FINISHED"
             record.algo.update_ms = ms
-        self._tell(account, event, record)
+            self._tell(account, event, record.algo)
 
     def _algo_event(self, algo: AlgoRecord, event: object, ms: int) -> OrderRecord | None:
         """Before it triggers an algo order has no regular order; on trigger it gets one."""
@@ -217,14 +226,14 @@ class Records:
             )
             algo.actual = actual
             self.add_order(actual)
-            self._tell(algo.account, event, None)
+            self._tell(algo.account, event, algo)
             return None
         if isinstance(event, OrderCanceled):
             algo.status = "CANCELED"
         elif isinstance(event, (OrderRejected, OrderExpired)):
             algo.status = "REJECTED" if isinstance(event, OrderRejected) else "EXPIRED"
             algo.reason = event.reason
-        self._tell(algo.account, event, None)
+        self._tell(algo.account, event, algo)
         return None
 
     def _note_entry(self, account: str, instrument: str) -> None:
@@ -253,6 +262,7 @@ class Records:
             cum_quote=quantity * event.price,
         )
         self.accounts[event.account].orders[order_id] = record
+        self.accounts[event.account].latest[record.client_id] = record
         entry = self._entries.get((event.account, event.instrument))
         realized = ZERO if entry is None else event.size * (event.price - entry)
         settle = self._settle(event.instrument)
@@ -361,6 +371,6 @@ class Records:
         )
         self._next_tran += 1
 
-    def _tell(self, account: str, event: object, record: OrderRecord | None) -> None:
+    def _tell(self, account: str, event: object, record: OrderRecord | AlgoRecord | None) -> None:
         for listener in self.listeners:
             listener(account, event, record)

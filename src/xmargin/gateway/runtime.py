@@ -122,7 +122,11 @@ class GatewayRuntime:
 
     @property
     def finished(self) -> bool:
+        """Every data timestamp has been stepped."""
         return self._cursor >= len(self._ts)
+
+    def last_data_iso(self) -> str:
+        return _iso(self._ts[-1])
 
     # -- stepping ---------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ the served accounts and their listen keys."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 
 from xmargin.backtest.feed import FeedSource
@@ -15,6 +16,8 @@ from xmargin.gateway.runtime import GatewayRuntime
 from xmargin.gateway.settings import GatewaySettings
 from xmargin.margin.base import MarginReport
 from xmargin.margin.binance_usdm import BinanceUsdmCross
+
+LISTEN_KEY_LIFE_MS = 60 * 60_000
 
 
 class GatewayService:
@@ -29,6 +32,8 @@ class GatewayService:
         self.replay = MarketReplay(runtime.sources, venue.venue_id, venue.markets)
         runtime.step_listeners.append(self._on_step)
         self.listen_keys: dict[str, str] = {}
+        self._listen_expiry: dict[str, int] = {}
+        self.listen_key_closed: list[Callable[[str, bool], None]] = []
 
     def _on_step(self, _ts: int, seen: list[tuple[FeedSource, int]]) -> None:
         for source, _row in seen:
@@ -59,12 +64,30 @@ class GatewayService:
         sim = venue.accounts[account]
         return sim.model.assess(venue.snapshot(sim))
 
-    def listen_key(self, account: str) -> str:
+    def listen_key(self, account: str, wall_ms: int) -> str:
+        """The account's listen key, created or kept alive for another 60 minutes."""
         key = self.listen_keys.get(account)
         if key is None:
             key = secrets.token_urlsafe(48)
             self.listen_keys[account] = key
+        self._listen_expiry[account] = wall_ms + LISTEN_KEY_LIFE_MS
         return key
+
+    def close_listen_key(self, account: str) -> None:
+        """Drop the account's key; its user streams end."""
+        if self.listen_keys.pop(account, None) is not None:
+            self._listen_expiry.pop(account, None)
+            for listener in self.listen_key_closed:
+                listener(account, False)
+
+    def expire_listen_keys(self, wall_ms: int) -> None:
+        """Drop keys not kept alive within 60 minutes; their streams hear ``listenKeyExpired``."""
+        for account, expiry in list(self._listen_expiry.items()):
+            if wall_ms >= expiry:
+                del self._listen_expiry[account]
+                del self.listen_keys[account]
+                for listener in self.listen_key_closed:
+                    listener(account, True)
 
     def account_of_listen_key(self, key: str) -> str:
         for account, known in self.listen_keys.items():

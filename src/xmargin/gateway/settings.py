@@ -26,6 +26,7 @@ NO_STRATEGIES = (
     "over the wire; remove the [[strategies]] tables"
 )
 DEFAULT_WEIGHT_LIMIT = 2400
+DEFAULT_ORDERS_10S, DEFAULT_ORDERS_1M = 300, 1200
 MAX_SHARE = Decimal(1)
 
 
@@ -71,6 +72,8 @@ class GatewaySettings:
     credentials: tuple[Credential, ...]
     weight_limit: int = DEFAULT_WEIGHT_LIMIT
     faults: Faults = field(default_factory=Faults)
+    order_limit_10s: int = DEFAULT_ORDERS_10S
+    order_limit_1m: int = DEFAULT_ORDERS_1M
 
     def by_key(self) -> dict[str, Credential]:
         return {c.api_key: c for c in self.credentials}
@@ -110,6 +113,12 @@ def parse_gateway(
     weight_limit = int(
         reader.decimal("weight_limit", Decimal(DEFAULT_WEIGHT_LIMIT), strictly_positive=True)
     )
+    orders_10s = int(
+        reader.decimal("order_limit_10s", Decimal(DEFAULT_ORDERS_10S), strictly_positive=True)
+    )
+    orders_1m = int(
+        reader.decimal("order_limit_1m", Decimal(DEFAULT_ORDERS_1M), strictly_positive=True)
+    )
     faults = _faults(ParamReader(reader.table("faults"), f"{where}.faults"))
     items = reader.take("accounts", [])
     reader.finish()
@@ -130,7 +139,9 @@ def parse_gateway(
     keys = [c.api_key for c in credentials]
     if len(set(keys)) != len(keys):
         raise ConfigError("two accounts share an API key", where=f"{where}.accounts")
-    return GatewaySettings(venues.pop(), tuple(credentials), weight_limit, faults)
+    return GatewaySettings(
+        venues.pop(), tuple(credentials), weight_limit, faults, orders_10s, orders_1m
+    )
 
 
 def _credential(

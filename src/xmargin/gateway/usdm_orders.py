@@ -188,13 +188,14 @@ def place_order(service: GatewayService, account: str, params: Mapping[str, str]
         now,
         now,
     )
+    previous = records.by_client_id(client_id)
     service.records.add_order(record)
     service.runtime.submit(order)
     if order.status is OrderStatus.REJECTED:
-        del records.orders[record.order_id]
+        records.forget_order(record, previous)
         raise errors.venue_rejection(record.reason)
     if post_only and order.status is OrderStatus.EXPIRED and not order.filled_quantity:
-        del records.orders[record.order_id]
+        records.forget_order(record, previous)
         raise errors.post_only_rejected()
     return order_json(record)
 
@@ -245,7 +246,7 @@ def place_algo(service: GatewayService, account: str, params: Mapping[str, str])
     service.records.add_algo(record)
     service.runtime.submit(order)
     if order.status is OrderStatus.REJECTED:
-        del records.algos[record.algo_id]
+        records.forget_algo(record, known)
         raise errors.venue_rejection(record.reason)
     return algo_json(record)
 

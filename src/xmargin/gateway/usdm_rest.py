@@ -25,7 +25,7 @@ from xmargin.gateway.binance_json import (
     text,
     trade_json,
 )
-from xmargin.gateway.market_replay import _int, _limit
+from xmargin.gateway.market_replay import int_param, limit_param
 from xmargin.gateway.service import GatewayService
 
 Handler = Callable[[GatewayService, str, Mapping[str, str]], Any]
@@ -63,6 +63,18 @@ def exchange_info(service: GatewayService, _account: str, _params: Mapping[str, 
             symbol_json(data.spec, int(data.bars.ts_ms[0]))
             for data in service.replay.symbols.values()
         ],
+    }
+
+
+def no_markets(service: GatewayService, _account: str, _params: Mapping[str, str]) -> Any:
+    """Spot and coin-margined exchange info: no markets are served there (ccxt's ``binance``
+    class, which Freqtrade uses for futures, loads them before the USDⓈ-M ones)."""
+    return {
+        "timezone": "UTC",
+        "serverTime": time.time_ns() // 1_000_000,
+        "rateLimits": [],
+        "exchangeFilters": [],
+        "symbols": [],
     }
 
 
@@ -232,8 +244,8 @@ def open_orders(service: GatewayService, account_id: str, params: Mapping[str, s
 
 def all_orders(service: GatewayService, account_id: str, params: Mapping[str, str]) -> Any:
     spec = service.symbol(params.get("symbol")).spec.symbol
-    start, end = _int(params, "startTime"), _int(params, "endTime")
-    from_id = _int(params, "orderId")
+    start, end = int_param(params, "startTime"), int_param(params, "endTime")
+    from_id = int_param(params, "orderId")
     rows = [
         r
         for r in service.account_records(account_id).orders.values()
@@ -242,7 +254,7 @@ def all_orders(service: GatewayService, account_id: str, params: Mapping[str, st
         and (end is None or r.time_ms <= end)
         and (from_id is None or r.order_id >= from_id)
     ]
-    return [order_json(r) for r in rows[: _limit(params, 500, 1000)]]
+    return [order_json(r) for r in rows[: limit_param(params, 500, 1000)]]
 
 
 def get_algo(service: GatewayService, account_id: str, params: Mapping[str, str]) -> Any:
@@ -264,13 +276,13 @@ def all_algos(service: GatewayService, account_id: str, params: Mapping[str, str
     rows = [
         r for r in service.account_records(account_id).algos.values() if r.order.instrument == spec
     ]
-    return [algo_json(r) for r in rows[: _limit(params, 500, 1000)]]
+    return [algo_json(r) for r in rows[: limit_param(params, 500, 1000)]]
 
 
 def user_trades(service: GatewayService, account_id: str, params: Mapping[str, str]) -> Any:
     symbol = symbol_id(service.symbol(params.get("symbol")).spec.symbol)
-    start, end = _int(params, "startTime"), _int(params, "endTime")
-    from_id, order_id = _int(params, "fromId"), _int(params, "orderId")
+    start, end = int_param(params, "startTime"), int_param(params, "endTime")
+    from_id, order_id = int_param(params, "fromId"), int_param(params, "orderId")
     rows = [
         t
         for t in service.account_records(account_id).trades
@@ -280,7 +292,7 @@ def user_trades(service: GatewayService, account_id: str, params: Mapping[str, s
         and (from_id is None or t.trade_id >= from_id)
         and (order_id is None or t.order_id == order_id)
     ]
-    limit = _limit(params, 500, 1000)
+    limit = limit_param(params, 500, 1000)
     rows = rows[:limit] if start is not None or from_id is not None else rows[-limit:]
     return [trade_json(t) for t in rows]
 
@@ -289,7 +301,7 @@ def income(service: GatewayService, account_id: str, params: Mapping[str, str]) 
     wanted = params.get("symbol")
     symbol = symbol_id(service.symbol(wanted).spec.symbol) if wanted else None
     kind = params.get("incomeType")
-    start, end = _int(params, "startTime"), _int(params, "endTime")
+    start, end = int_param(params, "startTime"), int_param(params, "endTime")
     rows = [
         i
         for i in service.account_records(account_id).income
@@ -298,17 +310,17 @@ def income(service: GatewayService, account_id: str, params: Mapping[str, str]) 
         and (start is None or i.time_ms >= start)
         and (end is None or i.time_ms <= end)
     ]
-    limit = _limit(params, 100, 1000)
+    limit = limit_param(params, 100, 1000)
     rows = rows[:limit] if start is not None else rows[-limit:]
     return [income_json(i) for i in rows]
 
 
 def new_listen_key(service: GatewayService, account_id: str, _params: Mapping[str, str]) -> Any:
-    return {"listenKey": service.listen_key(account_id)}
+    return {"listenKey": service.listen_key(account_id, time.time_ns() // 1_000_000)}
 
 
 def close_listen_key(service: GatewayService, account_id: str, _params: Mapping[str, str]) -> Any:
-    service.listen_keys.pop(account_id, None)
+    service.close_listen_key(account_id)
     return {}
 
 
@@ -350,6 +362,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/fapi/v1/listenKey"): Route(new_listen_key, KEY),
     ("PUT", "/fapi/v1/listenKey"): Route(new_listen_key, KEY),
     ("DELETE", "/fapi/v1/listenKey"): Route(close_listen_key, KEY),
+    ("GET", "/api/v3/exchangeInfo"): Route(no_markets, PUBLIC),
+    ("GET", "/api/v3/time"): Route(server_time, PUBLIC),
+    ("GET", "/dapi/v1/exchangeInfo"): Route(no_markets, PUBLIC),
+    ("GET", "/sapi/v1/margin/isolated/allPairs"): Route(nothing, SIGNED),
     ("GET", "/sapi/v1/capital/config/getall"): Route(nothing, SIGNED),
     ("GET", "/sapi/v1/margin/allPairs"): Route(nothing, SIGNED),
 }

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from xmargin.backtest.feed import FeedSource
 from xmargin.core.clock import NANOS_PER_MILLI
@@ -22,10 +22,11 @@ from xmargin.data.series import TradeSeries
 from xmargin.gateway import errors
 from xmargin.gateway.binance_json import symbol_id
 from xmargin.gateway.faults import FaultInjector
-from xmargin.gateway.market_replay import SymbolData, _number
-from xmargin.gateway.records import OrderRecord
+from xmargin.gateway.market_replay import SymbolData, float_text
+from xmargin.gateway.records import AlgoRecord, OrderRecord
 from xmargin.gateway.service import GatewayService
-from xmargin.gateway.user_events import user_messages
+from xmargin.gateway.user_events import margin_call, user_messages
+from xmargin.margin.base import MarginState
 
 Json = dict[str, Any]
 QUEUE_LIMIT = 10_000
@@ -37,7 +38,16 @@ class Connection:
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
         self.streams: set[str] = set()
+        self.wanted: set[str] = set()  # the same, lower-cased
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
+
+    def subscribe(self, names: Iterable[str]) -> None:
+        self.streams.update(names)
+        self.wanted = {s.lower() for s in self.streams}
+
+    def unsubscribe(self, names: Iterable[str]) -> None:
+        self.streams.difference_update(names)
+        self.wanted = {s.lower() for s in self.streams}
 
     def push(self, message: Json) -> None:
         if not self.queue.full():
@@ -57,15 +67,19 @@ class StreamHub:
         self.users: dict[str, list[Connection]] = {}
         self._books: dict[str, tuple[str, str, str, str]] = {}
         self._trade_ids: dict[str, int] = {}
+        self._states: dict[str, MarginState] = {}
         service.runtime.step_listeners.append(self.on_step)
         service.records.listeners.append(self.on_user_event)
+        service.listen_key_closed.append(self.on_listen_key_closed)
 
     # -- market streams ---------------------------------------------------------------------
 
     def on_step(self, ts: int, seen: list[tuple[FeedSource, int]]) -> None:
+        now = ts // NANOS_PER_MILLI
+        if self.users:
+            self._margin_calls(now)
         if not self.market:
             return
-        now = ts // NANOS_PER_MILLI
         replay = self.service.replay
         for source, row in seen:
             data = replay.symbols.get(symbol_id(source.instrument))
@@ -110,7 +124,7 @@ class StreamHub:
             self._trade(lower, now, close, float(bars.volume[row]), close < open_)
         symbol = symbol_id(data.spec.symbol)
         for stream in {
-            s for c in self.market for s in c.streams if s.startswith(f"{lower}@kline_")
+            s for c in self.market for s in c.streams if s.lower().startswith(f"{lower}@kline_")
         }:
             interval = stream.partition("@kline_")[2]
             try:
@@ -204,8 +218,8 @@ class StreamHub:
             "E": now,
             "T": now,
             "s": symbol,
-            "p": _number(price),
-            "q": _number(qty),
+            "p": float_text(price),
+            "q": float_text(qty),
             "m": buyer_maker,
         }
         self._send(f"{lower}@trade", {"e": "trade", "t": trade_id, "X": "MARKET", **body})
@@ -215,8 +229,11 @@ class StreamHub:
         )
 
     def _send(self, stream: str, message: Json) -> None:
+        """Push to the connections subscribed to ``stream`` (or a variant: ``@depth@100ms``);
+        stream names compare case-insensitively, as Binance's do."""
+        wanted = stream.lower()
         for connection in self.market:
-            if any(s == stream or s.startswith(stream + "@") for s in connection.streams):
+            if any(s == wanted or s.startswith(wanted + "@") for s in connection.wanted):
                 self._deliver(connection, message)
 
     def _deliver(self, connection: Connection, message: Json) -> None:
@@ -227,7 +244,34 @@ class StreamHub:
 
     # -- the user stream --------------------------------------------------------------------
 
-    def on_user_event(self, account: str, event: object, record: OrderRecord | None) -> None:
+    def on_listen_key_closed(self, account: str, expired: bool) -> None:
+        for connection in self.users.get(account, []):
+            if expired:
+                now = self.service.now_ms()
+                connection.push({"e": "listenKeyExpired", "E": now, "listenKey": ""})
+            connection.close()
+
+    def _margin_calls(self, now: int) -> None:
+        """``MARGIN_CALL`` when a listened-to account enters the model's margin-call band
+        (the simulated venue tracks only liquidation states, so the gateway asks the model)."""
+        venue = self.service.runtime.venue
+        for account, connections in self.users.items():
+            if not connections:
+                continue
+            sim = venue.accounts[account]
+            state = MarginState.OK
+            if sim.has_exposure():
+                state = sim.model.headline(venue.snapshot(sim))[0]
+            before = self._states.get(account, MarginState.OK)
+            self._states[account] = state
+            if state is MarginState.MARGIN_CALL and before is not MarginState.MARGIN_CALL:
+                message = margin_call(self.service, account, now)
+                for connection in connections:
+                    self._deliver(connection, message)
+
+    def on_user_event(
+        self, account: str, event: object, record: OrderRecord | AlgoRecord | None
+    ) -> None:
         connections = self.users.get(account)
         if not connections:
             return
@@ -240,13 +284,13 @@ class StreamHub:
 
     async def market_socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
         connection = Connection(ws)
         tail = request.match_info.get("tail", "").strip("/")
         if tail and not tail.isdigit():
-            connection.streams.update(s.lower() for s in tail.split("/") if "@" in s)
-        self.market.append(connection)
+            connection.subscribe(s for s in tail.split("/") if "@" in s)
+        self.market.append(connection)  # before the handshake: nothing after it is missed
         try:
+            await ws.prepare(request)
             await self._pump(connection, self._on_market_message)
         finally:
             self.market.remove(connection)
@@ -261,10 +305,10 @@ class StreamHub:
             connection.push({"error": {"code": 3, "msg": "Invalid JSON"}})
             return
         if method == "SUBSCRIBE" and isinstance(params, list):
-            connection.streams.update(str(p).lower() for p in params)
+            connection.subscribe(str(p) for p in params)
             connection.push({"result": None, "id": ident})
         elif method == "UNSUBSCRIBE" and isinstance(params, list):
-            connection.streams.difference_update(str(p).lower() for p in params)
+            connection.unsubscribe(str(p) for p in params)
             connection.push({"result": None, "id": ident})
         elif method == "LIST_SUBSCRIPTIONS":
             connection.push({"result": sorted(connection.streams), "id": ident})
@@ -282,10 +326,10 @@ class StreamHub:
                 text=json.dumps(error.body()), content_type="application/json"
             ) from None
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
         connection = Connection(ws)
         self.users.setdefault(account, []).append(connection)
         try:
+            await ws.prepare(request)
             await self._pump(connection, lambda _c, _raw: None)
         finally:
             self.users[account].remove(connection)
@@ -315,6 +359,12 @@ class StreamHub:
             sender.cancel()
 
 
+async def _close_all(hub: StreamHub) -> None:
+    for connection in [*hub.market, *(c for cs in hub.users.values() for c in cs)]:
+        if not connection.ws.closed:
+            await connection.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
 def add_stream_routes(
     app: web.Application, service: GatewayService, faults: FaultInjector
 ) -> StreamHub:
@@ -322,4 +372,10 @@ def add_stream_routes(
     for prefix in ("/public/ws", "/market/ws", "/ws", "/stream/ws"):
         app.router.add_get(prefix + "{tail:.*}", hub.market_socket)
     app.router.add_get("/private/ws{tail:.*}", hub.user_socket)
+
+    async def close_websockets(_app: web.Application) -> None:
+        """On shutdown close every websocket first: their handlers never end by themselves."""
+        await _close_all(hub)
+
+    app.on_shutdown.append(close_websockets)
     return hub

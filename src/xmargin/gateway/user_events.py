@@ -1,6 +1,7 @@
 """The USDⓈ-M user-stream events built from venue events: ``ORDER_TRADE_UPDATE`` (liquidation
-fills with ``x = CALCULATED`` and an ``autoclose-`` client id), ``ACCOUNT_UPDATE`` after fills,
-liquidations and funding, and ``MARGIN_CALL`` when the account enters the margin-call band."""
+fills with ``x = CALCULATED`` and an ``autoclose-`` client id), ``ALGO_UPDATE`` for conditional
+orders, ``ACCOUNT_UPDATE`` after fills, liquidations and funding, and ``MARGIN_CALL`` (which the
+stream hub sends when an account enters the margin-call band)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from typing import Any
 
 from xmargin.core.clock import NANOS_PER_MILLI
 from xmargin.gateway.binance_json import order_status, symbol_id, text
-from xmargin.gateway.records import OrderRecord
+from xmargin.gateway.records import AlgoRecord, OrderRecord
 from xmargin.gateway.service import GatewayService
 from xmargin.model.events import (
     FundingSettled,
     Liquidated,
-    MarginStateChanged,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
@@ -32,10 +32,15 @@ EXECUTION = {
 
 
 def user_messages(
-    service: GatewayService, account: str, event: object, record: OrderRecord | None
+    service: GatewayService,
+    account: str,
+    event: object,
+    record: OrderRecord | AlgoRecord | None,
 ) -> list[Json]:
     """The user-stream messages one venue event makes (none for most events)."""
     now = getattr(event, "ts_event", 0) // NANOS_PER_MILLI
+    if isinstance(record, AlgoRecord):
+        return [algo_update(record, now)]
     if record is not None and (type(event) in EXECUTION or isinstance(event, Liquidated)):
         messages = [order_update(service, event, record, now)]
         if isinstance(event, (OrderFilled, Liquidated)):
@@ -43,9 +48,39 @@ def user_messages(
         return messages
     if isinstance(event, FundingSettled):
         return [account_update(service, account, "FUNDING_FEE", now)]
-    if isinstance(event, MarginStateChanged) and event.current == "margin_call":
-        return [margin_call(service, account, now)]
     return []
+
+
+def algo_update(record: AlgoRecord, now: int) -> Json:
+    order = record.order
+    actual = record.actual
+    return {
+        "e": "ALGO_UPDATE",
+        "T": now,
+        "E": now,
+        "o": {
+            "caid": record.client_algo_id,
+            "aid": record.algo_id,
+            "at": "CONDITIONAL",
+            "o": record.wire_type,
+            "s": symbol_id(order.instrument),
+            "S": order.side.value.upper(),
+            "ps": "BOTH",
+            "f": "GTC",
+            "q": text(order.quantity),
+            "X": record.status,
+            "ai": str(actual.order_id) if actual is not None else "",
+            "tp": text(order.trigger_price),
+            "p": text(order.price),
+            "wt": record.working_type,
+            "pm": "NONE",
+            "cp": False,
+            "pP": False,
+            "R": order.reduce_only,
+            "tt": actual.time_ms if actual is not None else 0,
+            "gtd": 0,
+        },
+    }
 
 
 def order_update(service: GatewayService, event: object, record: OrderRecord, now: int) -> Json:

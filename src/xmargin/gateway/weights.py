@@ -1,4 +1,4 @@
-"""Request weights per endpoint and the per-IP one-minute weight budget.
+"""Request weights per endpoint, the per-IP one-minute weight budget, and order counts.
 
 Binance counts weight in fixed one-minute windows of its clock; every answer carries
 ``X-MBX-USED-WEIGHT-1M``, and a request past the limit gets 429 ``-1003`` with
@@ -7,6 +7,7 @@ Binance counts weight in fixed one-minute windows of its clock; every answer car
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 
 from xmargin.gateway import errors
@@ -91,3 +92,28 @@ class WeightBudget:
         if window != self._window:
             self._window = window
             self._used.clear()
+
+
+class OrderCounter:
+    """New orders per account over the last 10 s and 60 s (Binance's order-rate limits).
+
+    Past either limit an order gets 429 ``-1015`` and is not counted; every counted order's
+    answer carries ``X-MBX-ORDER-COUNT-10S`` and ``X-MBX-ORDER-COUNT-1M``.
+    """
+
+    def __init__(self, limit_10s: int, limit_1m: int) -> None:
+        self.limit_10s = limit_10s
+        self.limit_1m = limit_1m
+        self._times: dict[str, deque[int]] = {}
+
+    def count(self, account: str, now_ms: int) -> tuple[int, int]:
+        times = self._times.setdefault(account, deque())
+        while times and times[0] <= now_ms - WINDOW_MS:
+            times.popleft()
+        last_10s = sum(1 for t in times if t > now_ms - 10_000)
+        if last_10s >= self.limit_10s:
+            raise errors.too_many_orders(self.limit_10s, "10 seconds")
+        if len(times) >= self.limit_1m:
+            raise errors.too_many_orders(self.limit_1m, "1 minute")
+        times.append(now_ms)
+        return last_10s + 1, len(times)

@@ -102,3 +102,18 @@ def test_funding_is_income_at_the_settlement() -> None:
     funding = [i for i in gateway.account_records(ACCOUNT).income if i.income_type == "FUNDING_FEE"]
     # 1 BTC x the mark at 00:10 (the 00:05 bar's close, 101.5) x 0.0001, paid by the long
     assert [(i.time_ms, i.income) for i in funding] == [(T0 + 600_000, -Decimal("0.01015"))]
+
+
+def test_a_rejected_reuse_of_a_client_id_leaves_the_earlier_order_findable() -> None:
+    gateway, _ = service(start_ms=T0 + 2 * FIVE_MIN)
+    rest = {"type": "LIMIT", "price": "90", "timeInForce": "GTC", "newClientOrderId": "c-2"}
+    first = order(gateway, **rest)
+    usdm_orders.cancel_order(
+        gateway, ACCOUNT, {"symbol": "BTCUSDT", "orderId": str(first["orderId"])}
+    )
+    with pytest.raises(BinanceError, match="Margin is insufficient"):
+        order(gateway, **{**rest, "quantity": "200"})
+    found = usdm_orders.find_order(
+        gateway, ACCOUNT, {"symbol": "BTCUSDT", "origClientOrderId": "c-2"}, cancel=False
+    )
+    assert (found.order_id, found.order.status.value) == (first["orderId"], "canceled")

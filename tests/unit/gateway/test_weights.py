@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xmargin.gateway.errors import BinanceError
-from xmargin.gateway.weights import WeightBudget, weight_of
+from xmargin.gateway.weights import OrderCounter, WeightBudget, weight_of
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,17 @@ def test_the_budget_refuses_past_the_limit_until_the_next_minute() -> None:
     assert budget.used("a", minute + 50_000) == 100  # the refused request did not count
     assert budget.spend("b", 100, minute + 50_000) == 100  # another address has its own
     assert budget.spend("a", 1, minute + 60_000) == 1
+
+
+def test_order_counts_over_ten_seconds_and_a_minute() -> None:
+    counter = OrderCounter(limit_10s=2, limit_1m=3)
+    assert counter.count("a", 1_000) == (1, 1)
+    assert counter.count("a", 2_000) == (2, 2)
+    with pytest.raises(BinanceError, match="Too many new orders; current limit is 2 orders per 10"):
+        counter.count("a", 3_000)
+    assert counter.count("a", 12_500) == (1, 3)  # the first two are older than 10 s
+    with pytest.raises(BinanceError, match="limit is 3 orders per 1 minute") as refused:
+        counter.count("a", 30_000)
+    assert (refused.value.code, refused.value.status) == (-1015, 429)
+    assert counter.count("b", 30_000) == (1, 1)
+    assert counter.count("a", 62_001) == (1, 2)  # 1,000 and 2,000 fell out of the minute

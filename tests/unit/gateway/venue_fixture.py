@@ -29,10 +29,13 @@ BARS = [
 FUNDING = [(T0 + 10 * 60_000, 0.0001), (T0 + 25 * 60_000, -0.0002)]
 
 
-def sources() -> list[FeedSource]:
-    columns = list(zip(*BARS, strict=True))
+Bar = tuple[float, float, float, float, float]
+
+
+def sources(rows: list[Bar] = BARS) -> list[FeedSource]:
+    columns = list(zip(*rows, strict=True))
     bars = OhlcvSeries(
-        np.array([T0 + i * FIVE_MIN for i in range(len(BARS))]),
+        np.array([T0 + i * FIVE_MIN for i in range(len(rows))]),
         *(np.array(c) for c in columns),
         timeframe="5m",
     )
@@ -94,11 +97,13 @@ class FakeWall:
         return self.ns
 
 
-def service(speed: float = 60.0, start_ms: int | None = None) -> tuple[GatewayService, FakeWall]:
+def service(
+    speed: float = 60.0, start_ms: int | None = None, rows: list[Bar] = BARS
+) -> tuple[GatewayService, FakeWall]:
     wall = FakeWall()
     runtime = GatewayRuntime(
         run_config(),  # type: ignore[arg-type]
-        sources(),
+        sources(rows),
         "binance",
         start_ms=start_ms,
         speed=speed,

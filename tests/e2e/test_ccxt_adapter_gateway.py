@@ -33,11 +33,12 @@ from xmargin.model.events import (
     FundingSettled,
     OrderAccepted,
     OrderCanceled,
+    OrderExpired,
     OrderFilled,
     OrderModified,
     OrderRejected,
 )
-from xmargin.model.orders import Order, OrderSide, OrderType, TriggerSource
+from xmargin.model.orders import Order, OrderSide, OrderType, TimeInForce, TriggerSource
 from xmargin.venues.ccxt.adapter import CcxtVenue
 from xmargin.venues.ccxt.credentials import ApiCredentials, Secret
 from xmargin.venues.ccxt.tracking import RequestFailed
@@ -193,12 +194,18 @@ def test_funding_is_reported_with_the_venues_rate_and_the_position_it_charged(li
     event = heard.wait(lambda e: isinstance(e, FundingSettled), "funding at 08:00")
     income = raw.fapiPrivateGetIncome({"incomeType": "FUNDING_FEE"})[0]
     rate = raw.fapiPublicGetFundingRate({"symbol": "BTCUSDT", "startTime": FUNDING_MS})[0]
+    held = sum(
+        Decimal(t["qty"]) * (1 if t["side"] == "BUY" else -1)
+        for t in raw.fapiPrivateGetUserTrades({"symbol": "BTCUSDT"})
+        if int(t["time"]) < FUNDING_MS
+    )
     assert isinstance(event, FundingSettled)
+    assert held > 0
     assert (event.ts_event, event.amount, event.rate, event.position_size) == (
         FUNDING_MS * 1_000_000,
         -Decimal(income["income"]),
         Decimal(rate["fundingRate"]),
-        Decimal("0.5"),
+        held,
     )
     # the gateway charges size x mark x rate, so the implied mark is the mark it used
     assert event.mark_price * event.position_size * event.rate == event.amount
@@ -304,18 +311,59 @@ def test_a_stop_goes_through_algo_orders_and_cancel_all_reaches_both_kinds(live:
 
 def test_leverage_is_set_on_the_venue_and_a_refusal_is_an_event(live: tuple) -> None:
     venue, heard, raw = live
-    venue.set_leverage("main", SYMBOL, Decimal(5))
+    venue.set_leverage("main", SYMBOL, Decimal(20))  # from 10: more room, not less
     deadline = time.monotonic() + WAIT_S
-    while raw.fapiPrivateV2GetPositionRisk({"symbol": "BTCUSDT"})[0]["leverage"] != "5":
+    while raw.fapiPrivateV2GetPositionRisk({"symbol": "BTCUSDT"})[0]["leverage"] != "20":
         assert time.monotonic() < deadline, "leverage never reached the venue"
         time.sleep(0.1)
     venue.set_leverage("main", SYMBOL, Decimal(120))  # over the 50k-600k tier's 100x
     failed = heard.wait(lambda e: isinstance(e, RequestFailed), "leverage refusal")
     assert isinstance(failed, RequestFailed)
     assert (failed.operation, failed.subject) == ("set_leverage", SYMBOL)
-    assert raw.fapiPrivateV2GetPositionRisk({"symbol": "BTCUSDT"})[0]["leverage"] == "5"
+    assert raw.fapiPrivateV2GetPositionRisk({"symbol": "BTCUSDT"})[0]["leverage"] == "20"
     with pytest.raises(ConfigError, match="leverage must be a whole number"):
         venue.set_leverage("main", SYMBOL, Decimal("2.5"))
+
+
+def test_time_in_force_and_post_only(live: tuple) -> None:
+    venue, heard, raw = live
+    last = last_price(raw)
+    away = (last * Decimal("0.9")).quantize(Decimal("0.1"))
+    limit = {"account": "main", "order_type": OrderType.LIMIT}
+    venue.submit(
+        Order(
+            "ioc-1",
+            SYMBOL,
+            OrderSide.BUY,
+            Decimal("0.002"),
+            price=away,
+            time_in_force=TimeInForce.IOC,
+            **limit,
+        )
+    )
+    venue.submit(
+        Order(
+            "fok-1",
+            SYMBOL,
+            OrderSide.SELL,
+            Decimal("0.002"),
+            price=away,
+            time_in_force=TimeInForce.FOK,
+            **limit,
+        )
+    )
+    venue.submit(
+        Order("po-1", SYMBOL, OrderSide.BUY, Decimal("0.002"), price=away, post_only=True, **limit)
+    )
+    heard.wait(lambda e: isinstance(e, OrderExpired) and e.client_order_id == "ioc-1", "ioc")
+    fok = heard.wait(lambda e: isinstance(e, OrderFilled) and e.client_order_id == "fok-1", "fok")
+    heard.wait(lambda e: isinstance(e, OrderAccepted) and e.client_order_id == "po-1", "po")
+    assert isinstance(fok, OrderFilled)
+    assert fok.quantity == Decimal("0.002")
+    resting = raw.fapiPrivateGetOrder({"symbol": "BTCUSDT", "origClientOrderId": "po-1"})
+    assert (resting["timeInForce"], resting["status"]) == ("GTX", "NEW")
+    venue.cancel("main", "po-1")
+    heard.wait(lambda e: isinstance(e, OrderCanceled) and e.client_order_id == "po-1", "cancel")
 
 
 def test_margin_mode_already_set_is_success_and_a_refusal_an_event(live: tuple) -> None:
@@ -335,7 +383,9 @@ def test_margin_mode_already_set_is_success_and_a_refusal_an_event(live: tuple) 
 def test_a_venue_refusal_is_a_rejection_event(live: tuple) -> None:
     venue, heard, _ = live
     venue.submit(Order("huge-1", SYMBOL, OrderSide.BUY, Decimal(10), account="main"))
-    rejected = heard.wait(lambda e: isinstance(e, OrderRejected), "rejection of huge-1")
+    rejected = heard.wait(
+        lambda e: isinstance(e, OrderRejected) and e.client_order_id == "huge-1", "huge-1"
+    )
     assert rejected == OrderRejected(
         rejected.ts_event, "main", "huge-1", "InsufficientFunds: Margin is insufficient."
     )

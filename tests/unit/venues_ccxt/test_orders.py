@@ -176,3 +176,32 @@ def test_hyperliquid_client_ids_are_derived_128_bit_hex() -> None:
         ),
     )
     assert args.params == {"clientOrderId": "c", "stopLossPrice": 9.0, "triggerBy": "MarkPrice"}
+
+
+@pytest.mark.parametrize(
+    ("order_type", "side", "wire_type"),
+    [
+        (OrderType.STOP_LIMIT, OrderSide.SELL, "STOP"),
+        (OrderType.TAKE_PROFIT_LIMIT, OrderSide.SELL, "TAKE_PROFIT"),
+    ],
+)
+def test_stop_and_take_profit_limits_carry_both_prices_to_the_algo_api(
+    order_type: OrderType, side: OrderSide, wire_type: str
+) -> None:
+    order = Order(
+        "cid-sl",
+        BTC,
+        side,
+        Decimal("0.5"),
+        order_type,
+        price=Decimal("59990.5"),
+        trigger_price=Decimal("60000"),
+    )
+    request = wire(order)
+    assert request["algo"] is True
+    assert {k: request[k] for k in ("type", "price", "triggerPrice", "timeInForce")} == {
+        "type": wire_type,
+        "price": "59990.5",
+        "triggerPrice": "60000",
+        "timeInForce": "GTC",
+    }

@@ -73,7 +73,9 @@ class CcxtVenue:
         rest_base: str | None = None,
         ws_base: str | None = None,
         ccxt_options: Mapping[str, Any] | None = None,
+        exchange: Any = None,
     ) -> None:
+        """``exchange``: a ccxt async exchange built by the caller (else built here)."""
         self._caps: CcxtCapabilities = capabilities_for(exchange_id)
         if streams and "user_streams" not in self._caps.features:
             raise ConfigError(f"{exchange_id} has no user-data streams in ccxt.pro")
@@ -95,7 +97,7 @@ class CcxtVenue:
         self._book = OrderTracker(account, self._events, clock)
         self.instruments: dict[str, Instrument] = {}
         self.tiers: dict[str, TierTable] = {}
-        self._exchange: Any = None
+        self._exchange: Any = exchange
         self._runner: RequestRunner | None = None
         self._user_data: UserData | None = None
 
@@ -136,7 +138,8 @@ class CcxtVenue:
             "enableRateLimit": True,
             "options": {"fetchCurrencies": False, **self._options},
         }
-        self._exchange = getattr(module, self.exchange_id)(config)
+        if self._exchange is None:
+            self._exchange = getattr(module, self.exchange_id)(config)
         if self._rest_base:
             point_at(self._exchange, self._rest_base, self._ws_base or self._rest_base)
         restore_error_tables(self._exchange)

@@ -9,6 +9,7 @@ the module's adapter opens a 0.5 BTC long as soon as it starts, so that funding 
 
 from __future__ import annotations
 
+import decimal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -118,6 +119,14 @@ def adapter(gateway: Gateway, *, streams: bool, **options: object) -> CcxtVenue:
     )
     venue.start()
     return venue
+
+
+@pytest.fixture(scope="module", autouse=True)
+def decimal_context_kept() -> Iterator[None]:
+    """ccxt sets the thread's decimal context when it rounds (ROUND_HALF_UP, Underflow
+    trapped): the raw client runs on this thread, so let it change a copy."""
+    with decimal.localcontext():
+        yield
 
 
 @pytest.fixture(scope="module")

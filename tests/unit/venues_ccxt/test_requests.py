@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import decimal
 import random
 from typing import Any
 
@@ -97,3 +98,26 @@ def test_retries_are_capped() -> None:
     with pytest.raises(RetriesExhaustedError, match="fetch_balance: NetworkError after 5 attempts"):
         run(exchange, "fetch_balance")
     assert exchange.calls == 5
+
+
+class RoundingExchange(ScriptedExchange):
+    """Rounds as ccxt does, which sets the thread's decimal context."""
+
+    async def fetch_balance(self, *_args: Any) -> Any:
+        ccxt.Exchange().decimal_to_precision(1.25, 0, 0.1, 4)  # ROUND, TICK_SIZE
+        return await self._next()
+
+
+def test_the_decimal_context_ccxt_changes_is_put_back_after_each_call() -> None:
+    async def main() -> tuple[str, str, decimal.Decimal]:
+        runner = RequestRunner(
+            RoundingExchange(["ok"]), Backoff(random.Random(1)), RequestBudget(), SimClock(0)
+        )
+        ccxt.Exchange().decimal_to_precision(1.25, 0, 0.1, 4)
+        changed = decimal.getcontext().rounding
+        await runner.call("fetch_balance")  # ccxt rounds again inside the call
+        half = decimal.Decimal("2.5").quantize(decimal.Decimal(1))
+        return changed, decimal.getcontext().rounding, half
+
+    changed, after, half = asyncio.run(main())
+    assert (changed, after, half) == (decimal.ROUND_HALF_UP, decimal.ROUND_HALF_EVEN, 2)

@@ -12,12 +12,8 @@ them, websocket streams gap-filled over REST after every (re)connect).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import queue
-import threading
 from collections.abc import Coroutine, Iterable, Mapping
-from concurrent.futures import Future
 from decimal import Decimal
 from typing import Any
 
@@ -30,17 +26,26 @@ from xmargin.core.errors import ConfigError, TerminalVenueError
 from xmargin.core.rng import RngStreams
 from xmargin.margin.tiers import TierTable
 from xmargin.model.balances import Loan
-from xmargin.model.events import OrderFilled, OrderModified
+from xmargin.model.events import LoanRequested, OrderFilled, OrderModified
 from xmargin.model.instruments import Instrument
 from xmargin.model.orders import Order
 from xmargin.model.positions import Position
 from xmargin.venues.ccxt.backoff import Backoff, RequestBudget
 from xmargin.venues.ccxt.capabilities import CcxtCapabilities, capabilities_for
 from xmargin.venues.ccxt.credentials import ApiCredentials
+from xmargin.venues.ccxt.cross_margin import CrossMarginDesk
 from xmargin.venues.ccxt.endpoints import point_at
 from xmargin.venues.ccxt.errors import restore_error_tables
 from xmargin.venues.ccxt.instruments import instruments_from_markets, tier_table_from_ccxt
-from xmargin.venues.ccxt.orders import BINANCE_FAMILY, create_order_args, lookup_params
+from xmargin.venues.ccxt.loop_thread import LoopThread
+from xmargin.venues.ccxt.orders import (
+    ALGO_VENUES,
+    CROSS_MARGIN,
+    account_params,
+    create_order_args,
+    lookup_params,
+)
+from xmargin.venues.ccxt.placement import OrderPlacer
 from xmargin.venues.ccxt.reports import (
     balances_from_ccxt,
     position_from_ccxt,
@@ -51,8 +56,6 @@ from xmargin.venues.ccxt.tracking import OrderTracker, RequestFailed
 from xmargin.venues.ccxt.user_data import UserData
 
 log = logging.getLogger(__name__)
-QUERY_TIMEOUT_S = 60.0
-_DUPLICATE_CLIENT_ID = -4116
 
 
 class CcxtVenue:
@@ -89,17 +92,16 @@ class CcxtVenue:
         self._rest_base, self._ws_base = rest_base, ws_base
         self._options = dict(ccxt_options or {})
         self._rng = RngStreams(seed).stream(f"ccxt-backoff:{exchange_id}:{account}")
-        self._events: queue.Queue[object] = queue.Queue()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, daemon=True, name=f"ccxt-{exchange_id}-{account}"
-        )
+        self._loop = LoopThread(f"ccxt-{exchange_id}-{account}", self._crashed)
+        self._events = self._loop.events
         self._book = OrderTracker(account, self._events, clock)
         self.instruments: dict[str, Instrument] = {}
         self.tiers: dict[str, TierTable] = {}
         self._exchange: Any = exchange
         self._runner: RequestRunner | None = None
         self._user_data: UserData | None = None
+        self._desk: CrossMarginDesk | None = None
+        self._placer: OrderPlacer | None = None
 
     @property
     def user_data(self) -> UserData:
@@ -121,15 +123,11 @@ class CcxtVenue:
 
     def start(self) -> None:
         """Connect, load instruments and tiers, and start hearing user data (blocks until ready)."""
-        self._thread.start()
+        self._loop.start()
         self._wait(self._start())
 
     def stop(self) -> None:
-        if not self._thread.is_alive():
-            return
-        self._wait(self._stop())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+        self._loop.stop(self._stop())
 
     async def _start(self) -> None:
         module = ccxt_pro if self._streams else ccxt_async
@@ -160,7 +158,11 @@ class CcxtVenue:
             self._poll_s[0],
             streams=self._streams,
             funding_poll_s=self._poll_s[1],
+            funding="funding_history" in self._caps.features,
         )
+        if self.exchange_id in CROSS_MARGIN:
+            self._desk = CrossMarginDesk(self._runner, self._book, self.clock)
+        self._placer = OrderPlacer(self.exchange_id, self._runner, self._book, self._user_data_sync)
         await self._user_data.start()
 
     async def _stop(self) -> None:
@@ -168,39 +170,27 @@ class CcxtVenue:
             await self._user_data.stop()
         if self._exchange is not None:
             await self._exchange.close()
-        current = asyncio.current_task()
-        leftovers = [t for t in asyncio.all_tasks() if t is not current]
-        for task in leftovers:  # ccxt's throttler loop outlives close()
-            task.cancel()
-        await asyncio.gather(*leftovers, return_exceptions=True)
 
     def drain(self) -> list[object]:
         """Every event reported since the last drain, in arrival order."""
-        events: list[object] = []
-        while True:
-            try:
-                events.append(self._events.get_nowait())
-            except queue.Empty:
-                return events
+        return self._loop.drain()
 
     def wait_event(self, timeout_s: float) -> object | None:
         """Block up to ``timeout_s`` for the next event (None if none came)."""
-        try:
-            return self._events.get(timeout=timeout_s)
-        except queue.Empty:
-            return None
+        return self._loop.wait_event(timeout_s)
+
+    def _crashed(self, exc: BaseException) -> RequestFailed:
+        return RequestFailed(self.clock.now_ns(), self.account, "task", "", str(exc))
 
     def _schedule(self, coro: Coroutine[Any, Any, None]) -> None:
-        asyncio.run_coroutine_threadsafe(coro, self._loop).add_done_callback(self._report_crash)
-
-    def _report_crash(self, future: Future[None]) -> None:
-        exc = None if future.cancelled() else future.exception()
-        if exc is not None:
-            log.error("ccxt adapter task failed: %s", exc)
-            self._events.put(RequestFailed(self.clock.now_ns(), self.account, "task", "", str(exc)))
+        self._loop.schedule(coro)
 
     def _wait(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(QUERY_TIMEOUT_S)
+        return self._loop.wait(coro)
+
+    def _need(self, feature: str) -> None:
+        if feature not in self._caps.features:
+            raise ConfigError(f"{self.exchange_id}: {feature} is not supported by this adapter")
 
     def _check_account(self, account: str) -> None:
         if account != self.account:
@@ -213,6 +203,11 @@ class CcxtVenue:
         assert self._runner is not None, "start() the adapter first"
         return self._runner
 
+    @property
+    def placer(self) -> OrderPlacer:
+        assert self._placer is not None, "start() the adapter first"
+        return self._placer
+
     # -- commands ---------------------------------------------------------------------------
 
     def submit(self, order: Order) -> None:
@@ -224,45 +219,7 @@ class CcxtVenue:
             raise ConfigError(f"{order.instrument} is not among the adapter's symbols")
         args = create_order_args(self.exchange_id, order)
         self._book.track(order, args.conditional, str(args.params["clientOrderId"]))
-        self._schedule(self._submit(order))
-
-    async def _submit(self, order: Order) -> None:
-        args = create_order_args(self.exchange_id, order)
-        call = (args.symbol, args.type, args.side, args.amount, args.price, args.params)
-        resent = False
-        for _attempt in range(self.runner.backoff.max_attempts):
-            try:
-                result = await self.runner.call("create_order", *call, places_order=True)
-            except OutcomeUnknownError as unknown:
-                log.warning("order %s: %s; looking it up", order.client_order_id, unknown)
-            except VenueRefusedError as refused:
-                if not (resent and refused.failure.code == _DUPLICATE_CLIENT_ID):
-                    self._book.reject(order.client_order_id, refused.failure.reason)
-                    return
-            else:
-                self._book.on_order(result)
-                await self._user_data_sync(order.instrument)
-                return
-            found = await self._lookup(order.client_order_id, args.symbol, args.conditional)
-            if found is not None:
-                self._book.on_order(found)
-                await self._user_data_sync(order.instrument)
-                return
-            resent = True
-        self._book.reject(order.client_order_id, "outcome unknown after every retry; not resent")
-
-    async def _lookup(
-        self, client_id: str, symbol: str, conditional: bool
-    ) -> dict[str, Any] | None:
-        """The venue's order with this client id, or None when the venue says it has none."""
-        params = lookup_params(self.exchange_id, client_id, conditional=conditional)
-        try:
-            found: dict[str, Any] = await self.runner.call("fetch_order", None, symbol, params)
-        except VenueRefusedError as refused:
-            if isinstance(refused.original, ccxt.OrderNotFound):
-                return None
-            raise
-        return found
+        self._schedule(self.placer.place(order))
 
     async def _user_data_sync(self, symbol: str) -> None:
         if self._user_data is not None:
@@ -279,7 +236,7 @@ class CcxtVenue:
             result = await self.runner.call("cancel_order", None, symbol, params)
         except VenueRefusedError as refused:
             self._book.fail("cancel", client_id, refused.failure.reason)
-            found = await self._lookup(client_id, symbol, conditional)
+            found = await self.placer.lookup(client_id, symbol, conditional)
             if found is not None:
                 self._book.on_order(found)
                 await self._user_data_sync(symbol)
@@ -289,16 +246,15 @@ class CcxtVenue:
     def cancel_all(self, account: str, instrument: str) -> None:
         """Cancel every working order (plain and conditional) of ``instrument``."""
         self._check_account(account)
-        if "cancel_all" not in self._caps.features:
-            raise ConfigError(f"{self.exchange_id} has no cancel-all in ccxt")
+        self._need("cancel_all")
         self._schedule(self._cancel_all(instrument))
 
     async def _cancel_all(self, symbol: str) -> None:
-        await self.runner.call("cancel_all_orders", symbol)
-        if self.exchange_id in BINANCE_FAMILY:  # algo orders survive a plain cancel-all
+        await self.runner.call("cancel_all_orders", symbol, account_params(self.exchange_id))
+        if self.exchange_id in ALGO_VENUES:  # algo orders survive a plain cancel-all
             await self.runner.call("cancel_all_orders", symbol, {"trigger": True})
         for client_id, conditional in self._book.working(symbol):
-            found = await self._lookup(client_id, symbol, conditional)
+            found = await self.placer.lookup(client_id, symbol, conditional)
             if found is not None:
                 self._book.on_order(found)
         await self._user_data_sync(symbol)
@@ -312,6 +268,7 @@ class CcxtVenue:
         trigger_price: Decimal | None = None,
     ) -> None:
         self._check_account(account)
+        self._need("modify")
         tracked = self._book.get(client_order_id)
         if tracked.conditional or trigger_price is not None:
             raise TerminalVenueError(f"{self.exchange_id}: conditional orders cannot be modified")
@@ -331,7 +288,7 @@ class CcxtVenue:
             result = await self.runner.call("edit_order", *call, places_order=True)
         except (VenueRefusedError, OutcomeUnknownError) as failed:
             self._book.fail("modify", order.client_order_id, failed.failure.reason)
-            found = await self._lookup(order.client_order_id, order.instrument, False)
+            found = await self.placer.lookup(order.client_order_id, order.instrument, False)
             if found is not None:
                 self._book.on_order(found)
             return
@@ -344,6 +301,7 @@ class CcxtVenue:
 
     def set_leverage(self, account: str, instrument: str, leverage: Decimal) -> None:
         self._check_account(account)
+        self._need("set_leverage")
         if leverage != leverage.to_integral_value() or leverage < 1:
             raise ConfigError(
                 f"{self.exchange_id} leverage must be a whole number ≥ 1, got {leverage}"
@@ -359,6 +317,7 @@ class CcxtVenue:
     def set_margin_mode(self, account: str, instrument: str, mode: str) -> None:
         """Set ``cross`` or ``isolated`` margin; already being in that mode is success."""
         self._check_account(account)
+        self._need("margin_mode")
         if mode not in ("cross", "isolated"):
             raise ConfigError(f"margin mode must be cross or isolated, got {mode!r}")
         self._schedule(self._set_margin_mode(instrument, mode))
@@ -371,10 +330,31 @@ class CcxtVenue:
                 self._book.fail("set_margin_mode", symbol, refused.failure.reason)
 
     def borrow(self, account: str, asset: str, amount: Decimal) -> str:
-        raise TerminalVenueError(f"{self.exchange_id}: borrowing is not supported by this adapter")
+        """Ask to borrow (spot cross margin): ``LoanRequested`` now, the answer later."""
+        self._check_account(account)
+        desk = self._cross_margin()
+        if amount <= 0:
+            raise ConfigError(f"borrow amount must be positive, got {amount}")
+        loan_id = desk.next_loan_id()
+        self._events.put(LoanRequested(self.clock.now_ns(), account, asset, amount, loan_id))
+        self._schedule(desk.borrow(asset, amount, loan_id))
+        return loan_id
 
     def repay(self, account: str, asset: str, amount: Decimal) -> None:
-        raise TerminalVenueError(f"{self.exchange_id}: repaying is not supported by this adapter")
+        self._check_account(account)
+        if amount <= 0:
+            raise ConfigError(f"repay amount must be positive, got {amount}")
+        self._schedule(self._cross_margin().repay(asset, amount))
+
+    def _cross_margin(self) -> CrossMarginDesk:
+        self._need("borrow")
+        assert self._desk is not None, "start() the adapter first"
+        return self._desk
+
+    def margin_level(self, account: str) -> Decimal:
+        """The venue's cross-margin level (total asset value / total liability)."""
+        self._check_account(account)
+        return Decimal(self._wait(self._cross_margin().margin_level()))
 
     def transfer(self, source: str, target: str, asset: str, amount: Decimal) -> None:
         raise TerminalVenueError(f"{self.exchange_id}: transfers are not supported by this adapter")
@@ -387,6 +367,8 @@ class CcxtVenue:
 
     def positions(self, account: str) -> Mapping[str, Position]:
         self._check_account(account)
+        if self.exchange_id in CROSS_MARGIN:
+            return {}  # spot margin holds assets and loans, not positions
         rows = self._wait(self.runner.call("fetch_positions", list(self.symbols)))
         held = (position_from_ccxt(row) for row in rows)
         return {p.instrument: p for p in held if p.size}
@@ -394,12 +376,14 @@ class CcxtVenue:
     def balances(self, account: str) -> Mapping[str, Decimal]:
         """Wallet balances (no unrealised PnL) where the venue reports them, else ccxt totals."""
         self._check_account(account)
-        raw = self._wait(self.runner.call("fetch_balance"))
+        raw = self._wait(self.runner.call("fetch_balance", account_params(self.exchange_id)))
         return wallet_balances(raw) or balances_from_ccxt(raw)
 
     def loans(self, account: str) -> Mapping[str, Loan]:
         self._check_account(account)
-        return {}
+        if self._desk is None:
+            return {}
+        return dict(self._wait(self._desk.loans()))
 
     def fills_since(self, account: str, since_ns: int) -> list[OrderFilled]:
         """Every fill of the adapter's symbols at or after ``since_ns``, oldest first."""

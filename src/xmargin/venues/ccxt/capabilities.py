@@ -45,7 +45,7 @@ class CcxtCapabilities:
         return gaps
 
 
-FEATURES = frozenset(
+FEATURES = frozenset(  # "borrow": cross-margin loans (Binance spot cross margin only)
     {
         "user_streams",
         "leverage_tiers",
@@ -61,16 +61,37 @@ FEATURES = frozenset(
 CAPABILITIES: dict[str, CcxtCapabilities] = {
     "binanceusdm": CcxtCapabilities(
         VenueCapabilities(ALL_TYPES, ALL_TIF, BOTH_TRIGGERS, transfer=False, sub_accounts=False),
-        FEATURES,
+        FEATURES - {"borrow"},
+    ),
+    # Binance spot cross margin (ccxt's ``binance`` class, every call with marginMode cross):
+    # stops are spot stop-limit orders on the last price; ccxt's edit_order has no margin path
+    "binance": CcxtCapabilities(
+        VenueCapabilities(
+            frozenset(
+                {
+                    OrderType.MARKET,
+                    OrderType.LIMIT,
+                    OrderType.STOP_LIMIT,
+                    OrderType.TAKE_PROFIT_LIMIT,
+                }
+            ),
+            ALL_TIF,
+            frozenset({TriggerSource.LAST}),
+            modify=False,
+            borrow=True,
+            transfer=False,
+            sub_accounts=False,
+        ),
+        frozenset({"cancel_all", "client_order_ids", "borrow"}),
     ),
     "bybit": CcxtCapabilities(
         VenueCapabilities(ALL_TYPES, ALL_TIF, BOTH_TRIGGERS, transfer=False, sub_accounts=False),
-        FEATURES,
+        FEATURES - {"borrow"},
     ),
     # ccxt 4.5.90: okx has no unified cancelAllOrders and no fetchLeverageTiers
     "okx": CcxtCapabilities(
         VenueCapabilities(ALL_TYPES, ALL_TIF, BOTH_TRIGGERS, transfer=False, sub_accounts=False),
-        FEATURES - {"cancel_all", "leverage_tiers"},
+        FEATURES - {"cancel_all", "leverage_tiers", "borrow"},
     ),
     # Hyperliquid: no FOK, triggers fire on the mark only; ccxt has no cancelAllOrders or tiers
     "hyperliquid": CcxtCapabilities(
@@ -81,7 +102,7 @@ CAPABILITIES: dict[str, CcxtCapabilities] = {
             transfer=False,
             sub_accounts=False,
         ),
-        FEATURES - {"cancel_all", "leverage_tiers"},
+        FEATURES - {"cancel_all", "leverage_tiers", "borrow"},
     ),
 }
 

@@ -19,6 +19,11 @@ from xmargin.core.errors import ConfigError
 from xmargin.model.orders import Order, OrderType, TimeInForce, TriggerSource
 
 BINANCE_FAMILY = frozenset({"binance", "binanceusdm"})
+ALGO_VENUES = frozenset({"binanceusdm"})
+"""Venues whose conditional orders live apart (Binance USDⓈ-M's algo orders), reached with
+``{"trigger": True}``."""
+CROSS_MARGIN = frozenset({"binance"})
+"""ccxt ids this adapter trades as spot cross margin: every call carries ``marginMode``."""
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 _WORKING_TYPE = {TriggerSource.LAST: "CONTRACT_PRICE", TriggerSource.MARK: "MARK_PRICE"}
 _BYBIT_TRIGGER_BY = {TriggerSource.LAST: "LastPrice", TriggerSource.MARK: "MarkPrice"}
@@ -37,10 +42,13 @@ class CreateOrderArgs:
     amount: float
     price: float | None
     params: dict[str, Any] = field(default_factory=dict)
+    conditional: bool = False
+    """The order lives in the venue's separate conditional namespace."""
 
-    @property
-    def conditional(self) -> bool:
-        return "stopLossPrice" in self.params or "takeProfitPrice" in self.params
+
+def account_params(venue: str) -> dict[str, Any]:
+    """The params every account call on ``venue`` carries (spot cross margin's mode)."""
+    return {"marginMode": "cross"} if venue in CROSS_MARGIN else {}
 
 
 def _float(value: Decimal) -> float:
@@ -50,7 +58,10 @@ def _float(value: Decimal) -> float:
 
 def create_order_args(venue: str, order: Order) -> CreateOrderArgs:
     """The ``create_order`` call that places ``order`` on ``venue`` (a ccxt exchange id)."""
-    params: dict[str, Any] = {"clientOrderId": venue_client_id(venue, order.client_order_id)}
+    params: dict[str, Any] = {
+        "clientOrderId": venue_client_id(venue, order.client_order_id),
+        **account_params(venue),
+    }
     kind = "limit" if order.order_type.has_limit_price else "market"
     if order.post_only:
         if order.time_in_force is not TimeInForce.GTC:
@@ -69,13 +80,14 @@ def create_order_args(venue: str, order: Order) -> CreateOrderArgs:
         params[name] = _float(order.trigger_price)
         params.update(_trigger_source(venue, order.trigger_source))
     price = _float(order.price) if order.price is not None else None
+    conditional = order.order_type.has_trigger and venue not in CROSS_MARGIN
     return CreateOrderArgs(
-        order.instrument, kind, order.side.value, _float(order.quantity), price, params
+        order.instrument, kind, order.side.value, _float(order.quantity), price, params, conditional
     )
 
 
 def _trigger_source(venue: str, source: TriggerSource) -> dict[str, str]:
-    if venue in BINANCE_FAMILY:
+    if venue in ALGO_VENUES:
         return {"workingType": _WORKING_TYPE[source]}
     if venue == "bybit":
         return {"triggerBy": _BYBIT_TRIGGER_BY[source]}
@@ -96,7 +108,8 @@ def lookup_params(venue: str, client_order_id: str, *, conditional: bool) -> dic
     wire_id = venue_client_id(venue, client_order_id)
     if venue in BINANCE_FAMILY:
         key = "clientAlgoId" if conditional else "origClientOrderId"
-        return {key: wire_id, "trigger": True} if conditional else {key: wire_id}
+        extra = {"trigger": True} if conditional else account_params(venue)
+        return {key: wire_id, **extra}
     params: dict[str, Any] = {"clientOrderId": wire_id}
     if conditional:
         params["trigger"] = True

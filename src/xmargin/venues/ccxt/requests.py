@@ -5,11 +5,16 @@ Transient failures are retried here (and only here) with capped, jittered backof
 :class:`VenueRefusedError`; a request that places an order and fails after it may have reached the
 venue raises :class:`OutcomeUnknownError` at once — the caller must look the order up before
 sending it again.
+
+ccxt sets the thread's decimal context whenever it rounds (``ROUND_HALF_UP``, ``Underflow``
+trapped); the runner puts Python's default back after every call, so the adapter's own
+arithmetic on this loop is the same as the kernel's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import decimal
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +27,11 @@ from xmargin.venues.ccxt.backoff import Backoff, RequestBudget, retry_after_s
 from xmargin.venues.ccxt.errors import Failure, Outcome, classify
 
 log = logging.getLogger(__name__)
+
+
+def python_decimal_context() -> None:
+    """Put Python's default decimal context back in this thread (ccxt changes it)."""
+    decimal.setcontext(decimal.Context())
 
 
 class VenueRefusedError(TerminalVenueError):
@@ -78,6 +88,7 @@ class RequestRunner:
             try:
                 result = await getattr(self.exchange, method)(*args)
             except ccxt.BaseError as exc:
+                python_decimal_context()
                 headers = getattr(self.exchange, "last_response_headers", None)
                 self.budget.observe(headers, self._now_ms())
                 failure = classify(exc, places_order=places_order)
@@ -95,6 +106,7 @@ class RequestRunner:
                 )
                 await self.sleep(wait)
                 continue
+            python_decimal_context()
             self.budget.observe(
                 getattr(self.exchange, "last_response_headers", None), self._now_ms()
             )

@@ -7,6 +7,7 @@ same acceptance yield one ``OrderAccepted``); fills once per venue trade id.
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -47,7 +48,11 @@ class Tracked:
 
 
 class OrderTracker:
-    """Orders sent by this adapter, by client id, wire id and venue id; trade ids seen."""
+    """Orders sent by this adapter, by client id, wire id and venue id; trade ids seen.
+
+    ``track`` and ``get`` run on the caller's thread, everything else on the adapter's loop;
+    the order maps change only under the lock.
+    """
 
     def __init__(self, account: str, events: queue.Queue[object], clock: Clock) -> None:
         self.account = account
@@ -57,12 +62,14 @@ class OrderTracker:
         self._by_wire: dict[str, str] = {}
         self._by_venue: dict[str, str] = {}
         self._trades: set[str] = set()
+        self._lock = threading.Lock()
 
     def track(self, order: Order, conditional: bool, wire_id: str) -> None:
-        if order.client_order_id in self._orders:
-            raise ConfigError(f"client order id {order.client_order_id} was already used")
-        self._orders[order.client_order_id] = Tracked(order, conditional, wire_id)
-        self._by_wire[wire_id] = order.client_order_id
+        with self._lock:
+            if order.client_order_id in self._orders:
+                raise ConfigError(f"client order id {order.client_order_id} was already used")
+            self._orders[order.client_order_id] = Tracked(order, conditional, wire_id)
+            self._by_wire[wire_id] = order.client_order_id
 
     def get(self, client_id: str) -> Tracked:
         try:
@@ -74,11 +81,9 @@ class OrderTracker:
         return self.get(client_id).venue_order_id
 
     def working(self, symbol: str) -> list[tuple[str, bool]]:
-        return [
-            (cid, t.conditional)
-            for cid, t in self._orders.items()
-            if t.symbol == symbol and not t.done
-        ]
+        with self._lock:
+            tracked = list(self._orders.items())
+        return [(cid, t.conditional) for cid, t in tracked if t.symbol == symbol and not t.done]
 
     def _emit(self, tracked: Tracked | None, kind: str, event: object) -> None:
         if tracked is not None:
@@ -89,8 +94,9 @@ class OrderTracker:
 
     def on_order(self, raw: Mapping[str, Any]) -> None:
         """Record a ccxt order dict and emit its status event, if new."""
-        client_id = self._by_wire.get(str(raw.get("clientOrderId") or ""), "")
-        tracked = self._orders.get(client_id)
+        with self._lock:
+            client_id = self._by_wire.get(str(raw.get("clientOrderId") or ""), "")
+            tracked = self._orders.get(client_id)
         venue_id = str(raw.get("id") or "")
         if tracked is not None and venue_id:
             tracked.venue_order_id = tracked.venue_order_id or venue_id

@@ -23,9 +23,9 @@ from xmargin.core.errors import DataError, VenueError
 from xmargin.model.events import OrderFilled
 from xmargin.model.orders import Order
 from xmargin.venues.ccxt.instruments import exact, optional
-from xmargin.venues.ccxt.orders import BINANCE_FAMILY, lookup_params
+from xmargin.venues.ccxt.orders import ALGO_VENUES, account_params, lookup_params
 from xmargin.venues.ccxt.reports import funding_from_income, order_from_ccxt, position_from_ccxt
-from xmargin.venues.ccxt.requests import RequestRunner, VenueRefusedError
+from xmargin.venues.ccxt.requests import RequestRunner, VenueRefusedError, python_decimal_context
 from xmargin.venues.ccxt.tracking import OrderTracker
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,15 @@ class UserData:
         *,
         streams: bool,
         funding_poll_s: float = 60.0,
+        funding: bool = True,
     ) -> None:
         self.runner = runner
         self.tracker = tracker
         self.symbols = tuple(symbols)
         self.poll_interval_s = poll_interval_s
         self.funding_poll_s = funding_poll_s
+        self.funding = funding
+        self.extra = account_params(runner.exchange.id)
         self.streams = streams
         self._trades_since: dict[str, int | None] = {}
         self._funding_since: dict[str, int | None] = {}
@@ -65,10 +68,10 @@ class UserData:
         skews; new records are then asked for from the latest one seen.
         """
         for symbol in self.symbols:
-            trades = await self.runner.call("fetch_my_trades", symbol)
+            trades = await self.runner.call("fetch_my_trades", symbol, None, None, self.extra)
             self.tracker.mark_history(str(t["id"]) for t in trades)
             self._trades_since[symbol] = max((int(t["timestamp"]) for t in trades), default=None)
-            incomes = await self.runner.call("fetch_funding_history", symbol)
+            incomes = await self._incomes(symbol, None)
             self._funding_seen.update(str(i["id"]) for i in incomes)
             self._funding_since[symbol] = max((int(i["timestamp"]) for i in incomes), default=None)
         self._tasks.append(asyncio.create_task(self._poll()))
@@ -90,7 +93,7 @@ class UserData:
         loop = asyncio.get_running_loop()
         funding_due = loop.time()
         while True:
-            funding = loop.time() >= funding_due
+            funding = self.funding and loop.time() >= funding_due
             if funding:
                 funding_due = loop.time() + self.funding_poll_s
             for symbol in self.symbols:
@@ -115,7 +118,7 @@ class UserData:
         exchange_id = self.runner.exchange.id
         open_ids: set[str] = set()
         for conditional in sorted({c for _, c in working}):
-            params = {"trigger": True} if conditional else {}
+            params = {"trigger": True} if conditional else self.extra
             for raw in await self.runner.call("fetch_open_orders", symbol, None, None, params):
                 self.tracker.on_order(raw)
                 open_ids.add(str(raw.get("clientOrderId") or ""))
@@ -132,7 +135,7 @@ class UserData:
 
     async def sync_trades(self, symbol: str) -> None:
         since = self._trades_since[symbol]
-        trades = await self.runner.call("fetch_my_trades", symbol, since)
+        trades = await self.runner.call("fetch_my_trades", symbol, since, None, self.extra)
         for trade in sorted(trades, key=lambda t: (t["timestamp"], str(t["id"]))):
             self.tracker.on_trade(trade)
             self._trades_since[symbol] = max(since or 0, int(trade["timestamp"]))
@@ -140,13 +143,19 @@ class UserData:
 
     async def sync_funding(self, symbol: str) -> None:
         since = self._funding_since[symbol]
-        for income in await self.runner.call("fetch_funding_history", symbol, since):
+        for income in await self._incomes(symbol, since):
             key = str(income.get("id"))
             if key in self._funding_seen:
                 continue
             self._funding_seen.add(key)
             self.tracker.emit(await self._funding_event(symbol, income))
             self._funding_since[symbol] = since = max(since or 0, int(income["timestamp"]))
+
+    async def _incomes(self, symbol: str, since: int | None) -> list[dict[str, Any]]:
+        if not self.funding:
+            return []
+        rows: list[dict[str, Any]] = await self.runner.call("fetch_funding_history", symbol, since)
+        return rows
 
     async def _funding_event(self, symbol: str, income: dict[str, Any]) -> Any:
         at_ms = int(income["timestamp"])
@@ -168,7 +177,7 @@ class UserData:
         """The position held at ``at_ms``: today's, less every fill at or after that time."""
         rows = await self.runner.call("fetch_positions", [symbol])
         now = sum((position_from_ccxt(r).size for r in rows if r["symbol"] == symbol), Decimal(0))
-        later = await self.runner.call("fetch_my_trades", symbol, at_ms)
+        later = await self.runner.call("fetch_my_trades", symbol, at_ms, None, self.extra)
         moved = sum(
             (self.tracker.fill(t).quantity * self.tracker.fill(t).side.sign for t in later),
             Decimal(0),
@@ -177,10 +186,10 @@ class UserData:
 
     async def open_orders(self) -> list[Order]:
         """Every working order of the symbols, plain and (Binance algo) conditional."""
-        conditional = [{"trigger": True}] if self.runner.exchange.id in BINANCE_FAMILY else []
+        conditional = [{"trigger": True}] if self.runner.exchange.id in ALGO_VENUES else []
         found: list[Order] = []
         for symbol in self.symbols:
-            for params in [{}, *conditional]:
+            for params in [self.extra, *conditional]:
                 rows = await self.runner.call("fetch_open_orders", symbol, None, None, params)
                 found += [order_from_ccxt(row, self.tracker.account) for row in rows]
         return found
@@ -188,7 +197,9 @@ class UserData:
     async def fills_since(self, since_ns: int) -> list[OrderFilled]:
         fills: list[OrderFilled] = []
         for symbol in self.symbols:
-            trades = await self.runner.call("fetch_my_trades", symbol, ns_to_ms(since_ns))
+            trades = await self.runner.call(
+                "fetch_my_trades", symbol, ns_to_ms(since_ns), None, self.extra
+            )
             fills += [self.tracker.fill(t) for t in trades]
         return sorted(fills, key=lambda f: (f.ts_event, f.trade_id))
 
@@ -202,11 +213,15 @@ class UserData:
             await asyncio.sleep(RECONNECT_SETTLE_S)
             try:
                 await self.gap_fill(symbol)
-                for item in await pending:
+                items = await pending
+                python_decimal_context()
+                for item in items:
                     handle(item)
                 attempt = 0
                 while True:
-                    for item in await getattr(exchange, method)(symbol):
+                    items = await getattr(exchange, method)(symbol)
+                    python_decimal_context()
+                    for item in items:
                         handle(item)
             except (ccxt.BaseError, VenueError) as exc:
                 pending.cancel()

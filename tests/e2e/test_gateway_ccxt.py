@@ -2,7 +2,9 @@
 subprocess on 127.0.0.1: only the client's URLs are rewritten, as a third-party bot would be.
 
 The data clock starts at 2025-10-10 07:50 UTC at 120x, so the 08:00 funding settles a few
-seconds in. Expected values come from the raw pack files and from hand arithmetic.
+seconds in. The tests on the shared gateway run in file order as one session of a bot: each
+builds on the account the previous ones left. Expected values come from the raw pack files
+and from hand arithmetic.
 """
 
 from __future__ import annotations
@@ -124,6 +126,27 @@ def test_ohlcv_and_ticker_replay_the_data_file(ex: ccxt.binanceusdm) -> None:
     assert ticker["last"] == float(bars[last_open][3])
 
 
+def test_public_market_data_endpoints(ex: ccxt.binanceusdm) -> None:
+    bars = raw_bars()
+    book = ex.fetch_order_book(SYMBOL)
+    bar = bars[int(book["timestamp"]) - int(book["timestamp"]) % FIVE_MIN - FIVE_MIN]
+    # the synthesised book: the bid at the last close, the ask one tick above, bar volume
+    assert book["bids"] == [[float(bar[3]), float(bar[4])]]
+    assert book["asks"] == [[float(Decimal(bar[3]) + Decimal("0.1")), float(bar[4])]]
+    assert isinstance(book["nonce"], int)
+    assert list(ex.fetch_tickers()) == [SYMBOL]
+    assert ex.fetch_bids_asks([SYMBOL])[SYMBOL]["bid"] >= 0
+    rate = ex.fetch_funding_rate(SYMBOL)
+    assert rate["fundingTimestamp"] in (FUNDING_MS, FUNDING_MS + 8 * 3_600_000)
+    assert list(ex.fetch_funding_rates()) == [SYMBOL]
+    marks = ex.fetch_mark_ohlcv(SYMBOL, "1h", limit=2)
+    assert [m[4] for m in marks] == [float(raw_mark_close(m[0])) for m in marks]
+    history = ex.fetch_funding_rate_history(SYMBOL, since=FUNDING_MS - 24 * 3_600_000)
+    assert [h["timestamp"] for h in history] == [
+        FUNDING_MS - 24 * 3_600_000 + i * 8 * 3_600_000 for i in range(len(history))
+    ]
+
+
 def test_market_order_fills_and_the_liquidation_price_is_the_margin_models(
     ex: ccxt.binanceusdm,
 ) -> None:
@@ -207,6 +230,10 @@ def test_limit_orders_rest_edit_and_cancel(ex: ccxt.binanceusdm) -> None:
     assert ex.fetch_open_orders(SYMBOL) == []
     by_client = ex.fetch_order(None, SYMBOL, {"origClientOrderId": "keep-2"})
     assert by_client["status"] == "canceled"
+    history = ex.fetch_orders(SYMBOL)
+    # the module's orders so far: the market buy of 0.5, then this test's three limits
+    assert [o["status"] for o in history] == ["closed", "canceled", "canceled", "canceled"]
+    assert [o["id"] for o in ex.fetch_closed_orders(SYMBOL)] == [history[0]["id"]]
 
 
 def test_reduce_only_and_stop_market_through_algo_orders(ex: ccxt.binanceusdm) -> None:

@@ -56,8 +56,9 @@ class RestFront:
         client = request.remote or ""
         headers: dict[str, str] = {}
         try:
-            if self.faults.latency_s:
+            if self.faults.latency_s:  # the request reaches the venue this much later
                 await asyncio.sleep(self.faults.latency_s)
+                now = wall_ms()
             if self.faults.in_storm(now):
                 raise self.budget.refusal(now)
             key = (request.method, request.path)

@@ -32,7 +32,9 @@ DAY_MS = 86_400_000
 KLINE_LIMIT_DEFAULT, KLINE_LIMIT_MAX = 500, 1500
 FUNDING_LIMIT_DEFAULT, FUNDING_LIMIT_MAX = 100, 1000
 BINANCE_INTEREST_RATE = "0.00010000"  # Binance's fixed USDT interest component per 8 h
-INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w")
+INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "1w")
+WEEK_MS = 7 * DAY_MS
+MONDAY_MS = 4 * DAY_MS  # the epoch was a Thursday; Binance's weekly klines open on Mondays
 Json = dict[str, Any]
 
 
@@ -113,7 +115,10 @@ class MarketReplay:
         opens = series.ts_ms
         closed = int(np.searchsorted(opens + step, now_ms, side="right"))
         start, end = int_param(params, "startTime"), int_param(params, "endTime")
-        first = 0 if start is None else int(np.searchsorted(opens, start - start % wanted))
+        # klines opening at or after startTime
+        first = 0
+        if start is not None:
+            first = int(np.searchsorted(opens, bucket_of(start + wanted - 1, wanted)))
         last = (
             closed if end is None else min(closed, int(np.searchsorted(opens, end, side="right")))
         )
@@ -271,6 +276,13 @@ class MarketReplay:
         }
 
 
+def bucket_of(ts_ms: int, wanted: int) -> int:
+    """The open time of the ``wanted``-ms kline holding ``ts_ms`` (weeks open on Mondays)."""
+    if wanted == WEEK_MS:
+        return ts_ms - (ts_ms - MONDAY_MS) % WEEK_MS
+    return ts_ms - ts_ms % wanted
+
+
 def _aggregate(
     series: OhlcvSeries, first: int, last: int, wanted: int, mark: bool
 ) -> list[list[Any]]:
@@ -279,7 +291,10 @@ def _aggregate(
     opens = series.ts_ms
     i = first
     while i < last:
-        bucket = int(opens[i]) - int(opens[i]) % wanted
+        start = int(opens[i])
+        bucket = (
+            start - (start - MONDAY_MS) % WEEK_MS if wanted == WEEK_MS else start - start % wanted
+        )
         j = i
         while j < last and int(opens[j]) < bucket + wanted:
             j += 1

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.unit.gateway.venue_fixture import FIVE_MIN, T0, service
 
 from xmargin.gateway.errors import BinanceError
@@ -63,3 +67,50 @@ def test_the_synthesised_book_moves_one_update_per_step() -> None:
     second = gateway.replay.depth({"symbol": "BTCUSDT"}, gateway.now_ms())
     assert second["lastUpdateId"] == first["lastUpdateId"] + 1
     assert second["bids"] == [["101.5", "20"]]
+
+
+bar = st.tuples(
+    st.integers(1, 10_000),
+    st.integers(0, 500),
+    st.integers(0, 500),
+    st.integers(0, 1000),
+    st.integers(0, 10_000),
+).map(
+    lambda t: (
+        t[0] / 10,
+        (t[0] + t[1]) / 10,
+        max(0.1, (t[0] - t[2]) / 10),
+        max(0.1, (t[0] - t[2]) / 10) + t[3] * ((t[0] + t[1]) - max(1, t[0] - t[2])) / 10_000,
+        t[4] / 10,
+    )
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(bar, min_size=3, max_size=12))
+def test_longer_klines_are_the_bars_they_cover(rows: list[tuple[float, ...]]) -> None:
+    gateway, _ = service(rows=rows)  # type: ignore[arg-type]
+    end = T0 + len(rows) * FIVE_MIN
+    klines = gateway.replay.klines({"symbol": "BTCUSDT", "interval": "15m"}, end)
+    assert len(klines) == -(-len(rows) // 3)
+    for k, kline in enumerate(klines):
+        group = rows[3 * k : 3 * k + 3]
+        assert kline[0] == T0 + k * 3 * FIVE_MIN
+        assert Decimal(kline[1]) == Decimal(repr(group[0][0]))
+        assert Decimal(kline[2]) == Decimal(repr(max(b[1] for b in group)))
+        assert Decimal(kline[3]) == Decimal(repr(min(b[2] for b in group)))
+        assert Decimal(kline[4]) == Decimal(repr(group[-1][3]))
+
+
+def test_weekly_klines_open_on_mondays() -> None:
+    gateway, _ = service()
+    (week,) = gateway.replay.klines({"symbol": "BTCUSDT", "interval": "1w"}, END)
+    # T0 is Friday 2025-10-10; its week opened on Monday 2025-10-06 00:00 UTC
+    assert week[0] == 1_759_708_800_000
+    assert week[1:6] == ["100", "103", "97", "101.2", "210"]
+
+
+def test_start_time_selects_klines_opening_at_or_after_it() -> None:
+    gateway, _ = service()
+    params = {"symbol": "BTCUSDT", "interval": "15m", "startTime": str(T0 + 60_000)}
+    assert [k[0] for k in gateway.replay.klines(params, END)] == [T0 + 3 * FIVE_MIN]

@@ -264,6 +264,10 @@ def test_limit_order_is_accepted_modified_and_canceled(live: tuple) -> None:
     assert (Decimal(edited["price"]), Decimal(edited["origQty"])) == (low - 100, Decimal("0.003"))
     working = {o.client_order_id: o for o in venue.open_orders("main")}
     assert (working["lim-1"].price, working["lim-1"].quantity) == (low - 100, Decimal("0.003"))
+    venue.modify("main", "lim-1", price=low - 200)  # the quantity stays the modified one
+    heard.wait(lambda e: isinstance(e, OrderModified) and e.price == low - 200, "second modify")
+    again = raw.fapiPrivateGetOrder({"symbol": "BTCUSDT", "origClientOrderId": "lim-1"})
+    assert (Decimal(again["price"]), Decimal(again["origQty"])) == (low - 200, Decimal("0.003"))
     venue.cancel("main", "lim-1")
     heard.wait(lambda e: isinstance(e, OrderCanceled) and e.client_order_id == "lim-1", "cancel")
     gone = raw.fapiPrivateGetOrder({"symbol": "BTCUSDT", "origClientOrderId": "lim-1"})

@@ -14,10 +14,11 @@ from tests.pack import DATA_PACK, needs_pack
 
 from xmargin.core.clock import SimClock
 from xmargin.core.errors import ConfigError
-from xmargin.model.events import OrderAccepted, OrderRejected
+from xmargin.model.events import OrderAccepted, OrderModified, OrderRejected
 from xmargin.model.orders import Order, OrderSide, OrderType, TimeInForce
 from xmargin.venues.ccxt.adapter import CcxtVenue
 from xmargin.venues.ccxt.credentials import ApiCredentials, Secret
+from xmargin.venues.ccxt.tracking import RequestFailed
 
 pytestmark = needs_pack
 BTC = "BTC/USDT:USDT"
@@ -43,6 +44,7 @@ class ScriptedVenue:
         self.creates, self.lookups = creates, lookups
         self.sent: list[str] = []
         self.live: dict[str, dict[str, Any]] = {}
+        self.edits: list[Any] = []
 
     @staticmethod
     def order(client_id: str) -> dict[str, Any]:
@@ -89,6 +91,17 @@ class ScriptedVenue:
         if client_id in self.live:
             return self.live[client_id]
         raise ccxt.OrderNotFound('{"code":-2013,"msg":"Order does not exist."}')
+
+    async def edit_order(self, _id: str, _symbol: str, *args: Any) -> Any:
+        step = self.edits.pop(0)
+        order = self.live["cid-1"]
+        if step in ("applied", "applied-then-timeout"):
+            order.update(amount=args[2], price=args[3])
+        if step == "applied-then-timeout":
+            raise ccxt.RequestTimeout("read timeout")
+        if isinstance(step, BaseException):
+            raise step
+        return order
 
     async def close(self) -> None:
         return None
@@ -196,3 +209,51 @@ def test_an_order_the_venue_cannot_take_fails_at_once() -> None:
     )
     with pytest.raises(ConfigError, match="hyperliquid: time in force fok is not supported"):
         venue.submit(fok)
+
+
+@pytest.mark.parametrize(
+    ("edit", "modified"),
+    [
+        ("applied", True),
+        ("applied-then-timeout", True),  # the venue's order shows the edit happened
+        (ccxt.RequestTimeout("lost"), False),
+        (ccxt.BadRequest('{"code":-4014,"msg":"Price not increased by tick size."}'), False),
+    ],
+)
+def test_a_modify_is_reported_only_when_the_venue_shows_it(edit: Any, modified: bool) -> None:
+    script = ScriptedVenue(["ok"], [])
+    script.edits = [edit]
+    venue = CcxtVenue(
+        "binanceusdm",
+        "main",
+        ApiCredentials(Secret("k"), Secret("s")),
+        [BTC],
+        SimClock(0),
+        poll_interval_s=30,
+        exchange=script,
+    )
+    venue.start()
+    try:
+        venue.submit(
+            Order(
+                "cid-1",
+                BTC,
+                OrderSide.BUY,
+                Decimal("0.002"),
+                OrderType.LIMIT,
+                price=Decimal(60000),
+                account="main",
+            )
+        )
+        assert isinstance(venue.wait_event(5), OrderAccepted)
+        venue.modify("main", "cid-1", price=Decimal(59000))
+        event = venue.wait_event(5)
+        if modified:
+            assert event == OrderModified(
+                0, "main", "cid-1", Decimal("0.002"), Decimal(59000), None
+            )
+        else:
+            assert isinstance(event, RequestFailed)
+            assert (event.operation, event.subject) == ("modify", "cid-1")
+    finally:
+        venue.stop()

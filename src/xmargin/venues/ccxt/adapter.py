@@ -24,6 +24,7 @@ import ccxt.pro as ccxt_pro
 from xmargin.core.clock import Clock
 from xmargin.core.errors import ConfigError, TerminalVenueError
 from xmargin.core.rng import RngStreams
+from xmargin.execution.ports import VenueCapabilities
 from xmargin.margin.tiers import TierTable
 from xmargin.model.balances import Loan
 from xmargin.model.events import LoanRequested, OrderFilled, OrderModified
@@ -56,6 +57,14 @@ from xmargin.venues.ccxt.tracking import OrderTracker, RequestFailed
 from xmargin.venues.ccxt.user_data import UserData
 
 log = logging.getLogger(__name__)
+
+
+def _shows(order: Mapping[str, Any], quantity: Decimal, price: Decimal | None) -> bool:
+    """Whether a venue order carries this quantity and price."""
+    return (str(order.get("amount")), str(order.get("price"))) == (
+        str(float(quantity)),
+        str(float(price or 0)),
+    )
 
 
 class CcxtVenue:
@@ -118,7 +127,7 @@ class CcxtVenue:
         return self.exchange_id
 
     @property
-    def capabilities(self) -> Any:
+    def capabilities(self) -> VenueCapabilities:
         return self._caps.venue
 
     def start(self) -> None:
@@ -274,30 +283,29 @@ class CcxtVenue:
             raise TerminalVenueError(f"{self.exchange_id}: conditional orders cannot be modified")
         if not tracked.order.order_type.has_limit_price:
             raise TerminalVenueError(f"{self.exchange_id}: only limit orders can be modified")
-        self._schedule(
-            self._modify(
-                tracked.order, quantity or tracked.order.quantity, price or tracked.order.price
-            )
-        )
+        wanted = (quantity or tracked.quantity, price or tracked.price)
+        self._schedule(self._modify(tracked.order, *wanted))
 
     async def _modify(self, order: Order, quantity: Decimal, price: Decimal | None) -> None:
         venue_id = self._book.venue_id(order.client_order_id)
         side = order.side.value
         call = (venue_id, order.instrument, "limit", side, float(quantity), float(price or 0))
+        modified = OrderModified(
+            self.clock.now_ns(), self.account, order.client_order_id, quantity, price, None
+        )
         try:
             result = await self.runner.call("edit_order", *call, places_order=True)
         except (VenueRefusedError, OutcomeUnknownError) as failed:
-            self._book.fail("modify", order.client_order_id, failed.failure.reason)
+            # an unanswered edit may have happened: the venue's order says whether it did
             found = await self.placer.lookup(order.client_order_id, order.instrument, False)
+            if found is not None and _shows(found, quantity, price):
+                self._book.on_modified(modified, found)
+                return
+            self._book.fail("modify", order.client_order_id, failed.failure.reason)
             if found is not None:
                 self._book.on_order(found)
             return
-        self._book.on_modified(
-            OrderModified(
-                self.clock.now_ns(), self.account, order.client_order_id, quantity, price, None
-            ),
-            result,
-        )
+        self._book.on_modified(modified, result)
 
     def set_leverage(self, account: str, instrument: str, leverage: Decimal) -> None:
         self._check_account(account)

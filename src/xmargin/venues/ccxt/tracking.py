@@ -10,6 +10,7 @@ import queue
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from xmargin.core.clock import Clock
@@ -37,6 +38,9 @@ class Tracked:
     wire_id: str
     venue_order_id: str = ""
     emitted: set[str] = field(default_factory=set)
+    quantity: Decimal = Decimal(0)
+    price: Decimal | None = None
+    """The working quantity and price: the order's, then each modification's."""
 
     @property
     def symbol(self) -> str:
@@ -68,7 +72,9 @@ class OrderTracker:
         with self._lock:
             if order.client_order_id in self._orders:
                 raise ConfigError(f"client order id {order.client_order_id} was already used")
-            self._orders[order.client_order_id] = Tracked(order, conditional, wire_id)
+            self._orders[order.client_order_id] = Tracked(
+                order, conditional, wire_id, quantity=order.quantity, price=order.price
+            )
             self._by_wire[wire_id] = order.client_order_id
 
     def get(self, client_id: str) -> Tracked:
@@ -130,6 +136,8 @@ class OrderTracker:
         return fill_from_trade(trade, self.account, client_id, self._clock.now_ns())
 
     def on_modified(self, event: OrderModified, raw: Mapping[str, Any]) -> None:
+        tracked = self.get(event.client_order_id)
+        tracked.quantity, tracked.price = event.quantity, event.price
         self._events.put(event)
         self.on_order(raw)
 

@@ -178,10 +178,8 @@ class UserData:
         rows = await self.runner.call("fetch_positions", [symbol])
         now = sum((position_from_ccxt(r).size for r in rows if r["symbol"] == symbol), Decimal(0))
         later = await self.runner.call("fetch_my_trades", symbol, at_ms, None, self.extra)
-        moved = sum(
-            (self.tracker.fill(t).quantity * self.tracker.fill(t).side.sign for t in later),
-            Decimal(0),
-        )
+        fills = [self.tracker.fill(t) for t in later]
+        moved = sum((f.quantity * f.side.sign for f in fills), Decimal(0))
         return now - moved
 
     async def open_orders(self) -> list[Order]:

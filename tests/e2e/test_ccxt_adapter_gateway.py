@@ -10,6 +10,7 @@ the module's adapter opens a 0.5 BTC long as soon as it starts, so that funding 
 from __future__ import annotations
 
 import decimal
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -482,3 +483,19 @@ def test_stream_drops_are_gap_filled_and_every_fill_arrives_once(flaky_streams: 
     finally:
         venue.stop()
         heard.close()
+
+
+def test_no_log_event_or_repr_of_a_running_adapter_shows_the_credentials(
+    live: tuple, caplog: pytest.LogCaptureFixture
+) -> None:
+    venue, heard, _ = live
+    with caplog.at_level(logging.DEBUG):
+        venue.submit(Order("leak-1", SYMBOL, OrderSide.BUY, Decimal(50), account="main"))
+        heard.wait(lambda e: isinstance(e, OrderRejected) and e.client_order_id == "leak-1", "no")
+        venue.set_leverage("main", SYMBOL, Decimal(125))
+        heard.wait(lambda e: isinstance(e, RequestFailed) and "125" in e.reason, "leverage refusal")
+    shown = "\n".join(
+        [caplog.text, repr(venue), repr(vars(venue)), repr(heard.events), str(heard.events)]
+    )
+    assert KEY not in shown
+    assert SECRET not in shown

@@ -12,7 +12,14 @@ import pytest
 from xmargin.core.clock import SimClock
 from xmargin.core.errors import ConfigError
 from xmargin.venues.ccxt.adapter import CcxtVenue
-from xmargin.venues.ccxt.credentials import ApiCredentials, Secret, from_env, from_file
+from xmargin.venues.ccxt.credentials import (
+    CCXT_LOGGER,
+    ApiCredentials,
+    Secret,
+    from_env,
+    from_file,
+    keep_out_of_logs,
+)
 
 KEY, SECRET, PASSWORD = "k-3f9a1c77e2", "s-very-private-8d2b4e", "p-pass-55aa"
 
@@ -91,3 +98,20 @@ def test_bad_files_name_the_problem_without_the_content(tmp_path: Path) -> None:
         from_file(path)
     with pytest.raises(ConfigError, match="cannot read credentials file"):
         from_file(tmp_path / "missing.toml")
+
+
+def test_ccxt_request_logs_show_the_mask_not_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    creds = ApiCredentials(Secret("k-log-77c1"), Secret("s-log-2b9e"))
+    keep_out_of_logs(creds)
+    ccxt_log = logging.getLogger(CCXT_LOGGER)
+    with caplog.at_level(logging.DEBUG, logger=CCXT_LOGGER):
+        # what ccxt logs for every request (ccxt/base/exchange.py, fetch)
+        ccxt_log.debug(
+            "%s %s, Request: %s %s",
+            "GET",
+            "http://x/fapi/v3/account",
+            {"X-MBX-APIKEY": "k-log-77c1"},
+            None,
+        )
+    assert "k-log-77c1" not in caplog.text
+    assert "'X-MBX-APIKEY': 'Secret(***)'" in caplog.text

@@ -33,7 +33,7 @@ from xmargin.model.orders import Order
 from xmargin.model.positions import Position
 from xmargin.venues.ccxt.backoff import Backoff, RequestBudget
 from xmargin.venues.ccxt.capabilities import CcxtCapabilities, capabilities_for
-from xmargin.venues.ccxt.credentials import ApiCredentials
+from xmargin.venues.ccxt.credentials import ApiCredentials, keep_out_of_logs
 from xmargin.venues.ccxt.cross_margin import CrossMarginDesk
 from xmargin.venues.ccxt.endpoints import point_at
 from xmargin.venues.ccxt.errors import restore_error_tables
@@ -96,6 +96,7 @@ class CcxtVenue:
         self.symbols = tuple(symbols)
         self.clock = clock
         self._credentials = credentials
+        keep_out_of_logs(credentials)
         self._streams = streams
         self._poll_s = (poll_interval_s, funding_poll_s)
         self._rest_base, self._ws_base = rest_base, ws_base

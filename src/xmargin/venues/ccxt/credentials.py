@@ -2,11 +2,14 @@
 
 Credentials come from named environment variables or from a TOML file that only its owner
 may read (mode 0600); a file readable by group or others is refused before it is opened.
+ccxt logs every request's headers at DEBUG, the API key among them: :func:`keep_out_of_logs`
+masks a client's credentials in every record of ccxt's logger.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import stat
 import tomllib
@@ -127,3 +130,36 @@ def from_file(path: str | Path) -> ApiCredentials:
     key, secret = field("api_key"), field("secret")
     assert key is not None and secret is not None
     return ApiCredentials(key, secret, field("password", required=False))
+
+
+CCXT_LOGGER = "ccxt.base.exchange"  # the one logger ccxt (sync, async and pro) writes to
+
+
+class _Redactor(logging.Filter):
+    """Replaces registered credential values in a record's message by the mask."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.values:
+            message = record.getMessage()
+            hidden = message
+            for value in self.values:
+                hidden = hidden.replace(value, MASK)
+            if hidden != message:
+                record.msg, record.args = hidden, None
+        return True
+
+
+_REDACTOR = _Redactor()
+
+
+def keep_out_of_logs(credentials: ApiCredentials) -> None:
+    """Mask these credentials in everything ccxt's logger records, from now on."""
+    secrets = (credentials.api_key, credentials.secret, credentials.password)
+    _REDACTOR.values.update(s.reveal() for s in secrets if s is not None)
+    logger = logging.getLogger(CCXT_LOGGER)
+    if _REDACTOR not in logger.filters:
+        logger.addFilter(_REDACTOR)

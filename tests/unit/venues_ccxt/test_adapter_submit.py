@@ -20,6 +20,7 @@ from xmargin.venues.ccxt.adapter import CcxtVenue
 from xmargin.venues.ccxt.credentials import ApiCredentials, Secret
 from xmargin.venues.ccxt.tracking import RequestFailed
 
+CREDS = ApiCredentials(Secret("scripted-key-0001"), Secret("scripted-secret-0001"))
 pytestmark = needs_pack
 BTC = "BTC/USDT:USDT"
 
@@ -111,7 +112,7 @@ def outcome(venue_script: ScriptedVenue, client_id: str = "cid-1") -> list[objec
     venue = CcxtVenue(
         "binanceusdm",
         "main",
-        ApiCredentials(Secret("k"), Secret("s")),
+        CREDS,
         [BTC],
         SimClock(0),
         poll_interval_s=30,
@@ -195,7 +196,7 @@ def test_every_lookup_says_missing_and_every_send_is_lost() -> None:
 
 
 def test_an_order_the_venue_cannot_take_fails_at_once() -> None:
-    creds = ApiCredentials(Secret("k"), Secret("s"))
+    creds = CREDS
     venue = CcxtVenue("hyperliquid", "main", creds, [], SimClock(0))
     fok = Order(
         "f",
@@ -226,7 +227,7 @@ def test_a_modify_is_reported_only_when_the_venue_shows_it(edit: Any, modified: 
     venue = CcxtVenue(
         "binanceusdm",
         "main",
-        ApiCredentials(Secret("k"), Secret("s")),
+        CREDS,
         [BTC],
         SimClock(0),
         poll_interval_s=30,

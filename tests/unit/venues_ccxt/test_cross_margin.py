@@ -18,6 +18,7 @@ from xmargin.model.orders import Order, OrderSide, OrderType
 from xmargin.venues.ccxt.adapter import CcxtVenue
 from xmargin.venues.ccxt.credentials import ApiCredentials, Secret
 
+CREDS = ApiCredentials(Secret("scripted-key-0001"), Secret("scripted-secret-0001"))
 SPOT = "BTC/USDT"
 DAILY = 0.00024  # the venue's daily BTC rate; hourly = daily / 24 = 0.00001
 
@@ -106,7 +107,7 @@ def started(venue: MarginVenue) -> CcxtVenue:
     adapter = CcxtVenue(
         "binance",
         "main",
-        ApiCredentials(Secret("k"), Secret("s")),
+        CREDS,
         [SPOT],
         SimClock(0),
         poll_interval_s=0.05,
@@ -236,7 +237,7 @@ def test_what_spot_margin_lacks_fails_at_once() -> None:
         CcxtVenue(
             "binance",
             "main",
-            ApiCredentials(Secret("k"), Secret("s")),
+            CREDS,
             [SPOT],
             SimClock(0),
             streams=True,

@@ -146,7 +146,7 @@ class _Redactor(logging.Filter):
         if self.values:
             message = record.getMessage()
             hidden = message
-            for value in self.values:
+            for value in sorted(self.values, key=len, reverse=True):  # a longer one first
                 hidden = hidden.replace(value, MASK)
             if hidden != message:
                 record.msg, record.args = hidden, None
